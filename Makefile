@@ -1,0 +1,39 @@
+# kvredis: `make run` runs the example on the embedded server; `make test` runs the tests.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint bindings guests bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml setup.py
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	@touch $(STAMP)
+
+guests: install
+	$(BIN)/python scripts/guests.py conformance
+
+run: guests
+	$(BIN)/python scripts/guests.py example counter
+	$(BIN)/kvredis run examples/counter/build/counter.wasm
+
+test: guests
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check host scripts guest_tests tests examples
+	$(BIN)/ruff format --check host scripts guest_tests tests examples
+	$(BIN)/mypy
+
+bindings: install
+	$(BIN)/python scripts/gen_bindings.py
+
+bench: guests
+	$(BIN)/python scripts/bench.py
+
+clean:
+	rm -rf $(VENV) build dist host/*.egg-info .kvredis examples/*/build

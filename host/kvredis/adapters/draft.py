@@ -1,0 +1,40 @@
+"""wasi:keyvalue@0.2.0-draft: u64 cursors and unsigned increments."""
+
+from __future__ import annotations
+
+from wasmtime.component import LinkerInstance
+
+from kvredis._wit import Err
+from kvredis.adapters._shared import BatchAdapter, BucketAdapter, StoreAdapter, error_mapper
+from kvredis.bindings import keyvalue_draft as wit
+from kvredis.core import S64_MAX, KeyValueCore, KeyValueError
+
+PACKAGE = wit.PACKAGE
+error_of = error_mapper(wit)
+
+
+class DraftBucket(BucketAdapter):
+    __slots__ = ()
+    error_of = staticmethod(error_of)
+
+    def list_keys(self, cursor: int | None) -> wit.KeyResponse:
+        try:
+            keys, next_cursor = self.core.list_keys(cursor)
+        except KeyValueError as exc:
+            raise Err(error_of(exc)) from None
+        return wit.KeyResponse(keys, next_cursor)
+
+
+class DraftAtomics:
+    def increment(self, bucket: DraftBucket, key: str, delta: int) -> int:
+        if delta > S64_MAX:
+            raise Err(wit.ErrorOther(f"delta {delta} is above the Redis counter range"))
+        try:
+            return bucket.core.increment(key, delta, non_negative=True)
+        except KeyValueError as exc:
+            raise Err(error_of(exc)) from None
+
+
+def add_to_linker(root: LinkerInstance, core: KeyValueCore) -> wit.Tables:
+    store = StoreAdapter(core, DraftBucket)
+    return wit.add_to_linker(root, store, DraftAtomics(), BatchAdapter(error_of))

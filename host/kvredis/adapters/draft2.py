@@ -1,0 +1,75 @@
+"""wasi:keyvalue@0.2.0-draft2: string cursors, signed increments and compare-and-swap."""
+
+from __future__ import annotations
+
+from wasmtime.component import LinkerInstance
+
+from kvredis._wit import Err
+from kvredis.adapters._shared import BatchAdapter, BucketAdapter, StoreAdapter, error_mapper
+from kvredis.bindings import keyvalue_draft2 as wit
+from kvredis.core import CasConflict, CasHandle, KeyValueCore, KeyValueError
+
+PACKAGE = wit.PACKAGE
+error_of = error_mapper(wit)
+_MAX_CURSOR = 2**64 - 1
+
+
+def parse_cursor(cursor: str | None) -> int | None:
+    """Cursors are the decimal SCAN cursor; anything else is a guest error (`other`)."""
+    if cursor is None:
+        return None
+    if not cursor.isascii() or not cursor.isdigit() or int(cursor) > _MAX_CURSOR:
+        raise Err(wit.ErrorOther(f"malformed list-keys cursor {cursor[:64]!r}"))
+    return int(cursor)
+
+
+class Draft2Bucket(BucketAdapter):
+    __slots__ = ()
+    error_of = staticmethod(error_of)
+
+    def list_keys(self, cursor: str | None) -> wit.KeyResponse:
+        try:
+            keys, next_cursor = self.core.list_keys(parse_cursor(cursor))
+        except KeyValueError as exc:
+            raise Err(error_of(exc)) from None
+        return wit.KeyResponse(keys, None if next_cursor is None else str(next_cursor))
+
+
+class Draft2Cas:
+    """The `cas` resource: a snapshot, no connection."""
+
+    __slots__ = ("handle",)
+
+    def __init__(self, handle: CasHandle) -> None:
+        self.handle = handle
+
+    def current(self) -> bytes | None:
+        return self.handle.current()
+
+
+class Draft2Atomics:
+    def increment(self, bucket: Draft2Bucket, key: str, delta: int) -> int:
+        try:
+            return bucket.core.increment(key, delta)
+        except KeyValueError as exc:
+            raise Err(error_of(exc)) from None
+
+    def cas_new(self, bucket: Draft2Bucket, key: str) -> Draft2Cas:
+        try:
+            return Draft2Cas(bucket.core.cas(key))
+        except KeyValueError as exc:
+            raise Err(error_of(exc)) from None
+
+    def swap(self, cas: Draft2Cas, value: bytes) -> None:
+        handle = cas.handle
+        try:
+            handle.bucket.swap(handle, value)
+        except CasConflict as conflict:
+            raise Err(wit.CasErrorCasFailed(Draft2Cas(conflict.latest))) from None
+        except KeyValueError as exc:
+            raise Err(wit.CasErrorStoreError(error_of(exc))) from None
+
+
+def add_to_linker(root: LinkerInstance, core: KeyValueCore) -> wit.Tables:
+    store = StoreAdapter(core, Draft2Bucket)
+    return wit.add_to_linker(root, store, Draft2Atomics(), BatchAdapter(error_of))

@@ -1,0 +1,280 @@
+"""The public Python API: `Host` (a Redis connection and its policy) and `Component`.
+
+The CLI and the pytest plugin are thin faces over these two classes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from kvredis.backend.base import Backend, BackendError
+from kvredis.backend.redis import connect
+from kvredis.backend.settings import ConnectionSettings
+from kvredis.backend.urls import UrlError, check_url, redact
+from kvredis.core import DEFAULT_MAX_VALUE_BYTES, KeyValueCore, StoreConfig
+from kvredis.embedded import EmbeddedServer
+from kvredis.errors import ConfigError, RedisUnavailable, UnsatisfiedImports
+from kvredis.layout import DEFAULT_TEMPLATE, KeyLayout, LayoutError
+from kvredis.runtime.engine import load_component
+from kvredis.runtime.imports import ComponentInfo, describe
+from kvredis.runtime.instance import Instance, Limits, WasiOptions
+
+_SIZE = re.compile(r"^\s*(\d+)\s*([kKmMgG]?)(i?[bB]?)\s*$")
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def parse_size(value: int | str) -> int:
+    """Bytes from `64M`, `1G`, `512k` or a plain number (binary units)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value <= 0:
+            raise ConfigError(f"size must be above zero: {value}")
+        return value
+    match = _SIZE.match(str(value))
+    if not match:
+        raise ConfigError(f"cannot read {value!r} as a size; use a number with K, M or G")
+    size = int(match.group(1)) * _UNITS[match.group(2).lower()]
+    if size <= 0:
+        raise ConfigError(f"size must be above zero: {value!r}")
+    return size
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What `Component.run` saw: the guest's exit status and its captured output."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+class Host:
+    """A Redis server (embedded or given by URL) plus the rules components run under.
+
+    `buckets`: when given, only these bucket identifiers open (others get `no-such-store`);
+    a mapping may send a bucket to another server (`{"cache": "redis://..."}`, None for the
+    default server). `read_only`: buckets whose every write gets `access-denied`.
+    `key_prefix`: the key layout template (`{bucket}:` by default; `""` for raw keys).
+    `timeout` (seconds) and `max_memory` (bytes or `64M`) limit each guest call.
+    """
+
+    def __init__(
+        self,
+        redis_url: str | None = None,
+        *,
+        buckets: Mapping[str, str | None] | Iterable[str] | None = None,
+        read_only: Iterable[str] = (),
+        key_prefix: str = DEFAULT_TEMPLATE,
+        timeout: float | None = None,
+        max_memory: int | str | None = None,
+        max_value_size: int | str = DEFAULT_MAX_VALUE_BYTES,
+        connection: ConnectionSettings | None = None,
+        data_dir: str | os.PathLike[str] | None = None,
+        backend: Backend | None = None,
+    ) -> None:
+        self._settings = connection or ConnectionSettings()
+        try:
+            self._layout = KeyLayout(key_prefix)
+        except LayoutError as exc:
+            raise ConfigError(str(exc)) from None
+        try:
+            if redis_url is not None:
+                check_url(redis_url)
+            routes = _bucket_routes(buckets)
+            for url in routes.values():
+                if url is not None:
+                    check_url(url)
+        except UrlError as exc:
+            raise ConfigError(str(exc)) from None
+        try:
+            self.limits = Limits(
+                timeout_s=timeout,
+                max_memory_bytes=None if max_memory is None else parse_size(max_memory),
+            )
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        self._config = StoreConfig(
+            layout=self._layout,
+            allowed=None if buckets is None else frozenset(routes),
+            read_only=frozenset(read_only),
+            max_value_bytes=parse_size(max_value_size),
+        )
+        self._redis_url = redis_url
+        self._routes = routes
+        self._data_dir = data_dir
+        self._custom_backend = backend
+        self._server: EmbeddedServer | None = None
+        self._backends: list[Backend] = []
+        self._core: KeyValueCore | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def __enter__(self) -> Host:
+        self.start()
+        return self
+
+    def __exit__(
+        self, _t: type[BaseException] | None, _e: BaseException | None, _tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def start(self) -> Host:
+        """Connect (starting the embedded server if no URL was given); idempotent."""
+        if self._core is not None:
+            return self
+        try:
+            if self._custom_backend is not None:
+                default = self._custom_backend
+            else:
+                if self._redis_url is None:
+                    self._server = EmbeddedServer(self._data_dir)
+                    self._redis_url = self._server.start()
+                default = self._open_backend(self._redis_url)
+            by_url: dict[str, Backend] = {}
+            for url in {u for u in self._routes.values() if u is not None}:
+                by_url[url] = self._open_backend(url)
+            routed = {b: by_url[u] for b, u in self._routes.items() if u is not None}
+            self._core = KeyValueCore(self._config, default, routed)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _open_backend(self, url: str) -> Backend:
+        try:
+            backend = connect(url, self._settings)
+        except BackendError as exc:
+            raise RedisUnavailable(f"cannot reach Redis at {redact(url)}: {exc}") from None
+        self._backends.append(backend)
+        return backend
+
+    def close(self) -> None:
+        """Close connections and stop the embedded server, if this host started one."""
+        self._core = None
+        for backend in self._backends:
+            with contextlib.suppress(Exception):
+                backend.close()
+        self._backends.clear()
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+            self._redis_url = None
+
+    # --- facts --------------------------------------------------------------------------
+
+    @property
+    def redis_url(self) -> str:
+        """The default server's URL, credentials included (for your own Redis clients)."""
+        self.start()
+        if self._redis_url is None:
+            raise ConfigError("this host runs on a custom backend and has no Redis URL")
+        return self._redis_url
+
+    @property
+    def url(self) -> str:
+        """The default server's URL with the password redacted (for messages)."""
+        return redact(self.redis_url)
+
+    @property
+    def core(self) -> KeyValueCore:
+        self.start()
+        assert self._core is not None
+        return self._core
+
+    def key_for(self, bucket: str, key: str) -> bytes:
+        """The Redis key where (bucket, key) is stored under this host's layout."""
+        return self._layout.prefix(bucket) + key.encode()
+
+    # --- components ---------------------------------------------------------------------
+
+    def load(
+        self, path: str | os.PathLike[str], on_compile: Callable[[], None] | None = None
+    ) -> Component:
+        """Compile (or take from the cache) the component at `path` and check its imports."""
+        compiled = load_component(path, on_compile)
+        info = describe(compiled)
+        if info.missing:
+            raise UnsatisfiedImports(os.fspath(path), info.missing)
+        return Component(self, compiled, info, os.fspath(path))
+
+
+class Component:
+    """A loaded component, ready to call (`call`) or to run as a command (`run`)."""
+
+    def __init__(self, host: Host, compiled: Any, info: ComponentInfo, path: str) -> None:
+        self.host = host
+        self.info = info
+        self.path = path
+        self.name = Path(path).name
+        self._compiled = compiled
+        self._default: Instance | None = None
+        self._lock = threading.Lock()
+
+    def instantiate(
+        self, wasi: WasiOptions | None = None, limits: Limits | None = None
+    ) -> Instance:
+        """A fresh, independent instance (one per thread when calling from several)."""
+        return Instance(
+            self._compiled,
+            self.info,
+            self.host.core,
+            wasi or WasiOptions(program=self.name),
+            limits or self.host.limits,
+            self.name,
+        )
+
+    def call(self, name: str, *args: Any) -> Any:
+        """Call an exported function with plain Python values (see `kvredis.values`).
+
+        Calls share one instance, so guest state persists between them; after a trap the
+        next call gets a fresh instance. An `err` result raises `ComponentError`.
+        """
+        with self._lock:
+            if self._default is None or self._default.broken:
+                self._default = self.instantiate()
+            return self._default.call(name, args)
+
+    def run(
+        self,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        dirs: Sequence[tuple[str, str]] = (),
+    ) -> RunResult:
+        """Run the component's `wasi:cli/run` in a fresh instance, capturing its output."""
+        with tempfile.TemporaryDirectory(prefix="kvredis-run-") as tmp:
+            out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
+            wasi = WasiOptions(
+                program=self.name,
+                args=list(args),
+                env=list((env or {}).items()),
+                dirs=list(dirs),
+                stdout_path=str(out),
+                stderr_path=str(err),
+            )
+            code = self.instantiate(wasi).run()
+            return RunResult(
+                code,
+                out.read_text(errors="replace") if out.exists() else "",
+                err.read_text(errors="replace") if err.exists() else "",
+            )
+
+
+def _bucket_routes(buckets: Mapping[str, str | None] | Iterable[str] | None) -> dict[str, str | None]:
+    if buckets is None:
+        return {}
+    if isinstance(buckets, Mapping):
+        return dict(buckets)
+    if isinstance(buckets, str):
+        raise ConfigError("buckets must be a list of names or a mapping, not a string")
+    return dict.fromkeys(buckets)
+
+
+__all__ = ["Component", "Host", "RunResult", "parse_size"]

@@ -1,0 +1,59 @@
+"""Where a (bucket, key) pair lives in Redis.
+
+The prefix template (default ``{bucket}:``) is expanded once per bucket. The bucket part is
+percent-encoded for ``%``, ``:`` and every other character the template itself puts around it,
+so two distinct (bucket, key) pairs never map to the same Redis key: bucket ``p`` key ``q:r``
+is ``p:q:r`` while bucket ``p:q`` key ``r`` is ``p%3Aq:r``. Plain names stay readable
+(``counter:hits``), so other Redis clients can share the data.
+
+A template without ``{bucket}`` puts every bucket in one namespace; the empty template is the
+raw layout of wasmCloud's keyvalue-redis provider (keys as given, bucket ignored).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_TEMPLATE = "{bucket}:"
+BUCKET_FIELD = "{bucket}"
+_GLOB_SPECIAL = frozenset(b"*?[]\\")
+
+
+class LayoutError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class KeyLayout:
+    template: str = DEFAULT_TEMPLATE
+
+    def __post_init__(self) -> None:
+        if self.template.count(BUCKET_FIELD) > 1:
+            raise LayoutError(f"key prefix {self.template!r} names {BUCKET_FIELD} more than once")
+        rest = self.template.replace(BUCKET_FIELD, "")
+        if "{" in rest or "}" in rest:
+            raise LayoutError(
+                f"key prefix {self.template!r}: the only placeholder is {BUCKET_FIELD}"
+            )
+
+    @property
+    def uses_bucket(self) -> bool:
+        return BUCKET_FIELD in self.template
+
+    def _escaped(self) -> frozenset[str]:
+        return frozenset("%:" + self.template.replace(BUCKET_FIELD, ""))
+
+    def encode_bucket(self, bucket: str) -> str:
+        escaped = self._escaped()
+        return "".join(f"%{ord(c):02X}" if c in escaped else c for c in bucket)
+
+    def prefix(self, bucket: str) -> bytes:
+        """The Redis key prefix of every key of `bucket`."""
+        if not self.uses_bucket:
+            return self.template.encode()
+        return self.template.replace(BUCKET_FIELD, self.encode_bucket(bucket)).encode()
+
+
+def glob_escape(raw: bytes) -> bytes:
+    """Escape a literal for a Redis glob pattern (SCAN MATCH)."""
+    return b"".join(b"\\" + bytes([c]) if c in _GLOB_SPECIAL else bytes([c]) for c in raw)

@@ -1,0 +1,1 @@
+"""wasmtime plumbing: engine and compiled-component cache, linking, instances and calls."""

@@ -1,0 +1,251 @@
+"""One instantiated component: its store, its linker (WASI 0.2 + wasi:keyvalue) and calls."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from wasmtime import ExitTrap, Store, WasiConfig, WasmtimeError
+from wasmtime.component import Component, Func, Linker, ResultType
+
+from kvredis import values
+from kvredis.adapters import LINKERS
+from kvredis.core import KeyValueCore
+from kvredis.errors import (
+    ComponentError,
+    ComponentLoadError,
+    ExportNotFound,
+    GuestOutOfMemory,
+    GuestTimeout,
+    GuestTrap,
+    InvalidArguments,
+    KvredisError,
+)
+from kvredis.runtime.engine import deadline_ticks, engine
+from kvredis.runtime.imports import ComponentInfo, split_version
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-call limits on a guest: wall-clock time and linear memory."""
+
+    timeout_s: float | None = None
+    max_memory_bytes: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.timeout_s is not None and not self.timeout_s > 0:
+            raise ValueError("timeout must be above zero")
+        if self.max_memory_bytes is not None and self.max_memory_bytes <= 0:
+            raise ValueError("max_memory must be above zero")
+
+
+@dataclass(frozen=True)
+class WasiOptions:
+    """What the guest sees of the outside world through WASI 0.2."""
+
+    program: str = "component"
+    args: Sequence[str] = ()
+    env: Sequence[tuple[str, str]] = ()
+    inherit_env: bool = False
+    dirs: Sequence[tuple[str, str]] = ()  # (host path, guest path)
+    inherit_stdin: bool = False
+    stdout_path: str | None = None  # None: the host's own stdout
+    stderr_path: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def config(self) -> WasiConfig:
+        wasi = WasiConfig()
+        wasi.argv = [self.program, *self.args]
+        env = list(os.environ.items()) if self.inherit_env else []
+        env += list(self.env)
+        if env:
+            wasi.env = env
+        for host_path, guest_path in self.dirs:
+            wasi.preopen_dir(host_path, guest_path)
+        if self.inherit_stdin:
+            wasi.inherit_stdin()
+        if self.stdout_path is None:
+            wasi.inherit_stdout()
+        else:
+            wasi.stdout_file = self.stdout_path
+        if self.stderr_path is None:
+            wasi.inherit_stderr()
+        else:
+            wasi.stderr_file = self.stderr_path
+        return wasi
+
+
+class Instance:
+    """A live instance of a component. Not thread-safe: one thread at a time calls it."""
+
+    def __init__(
+        self,
+        component: Component,
+        info: ComponentInfo,
+        core: KeyValueCore,
+        wasi: WasiOptions,
+        limits: Limits,
+        label: str,
+    ) -> None:
+        self.info = info
+        self.label = label
+        self._limits = limits
+        eng = engine()
+        self.store = Store(eng)
+        if limits.max_memory_bytes is not None:
+            self.store.set_limits(memory_size=limits.max_memory_bytes)
+        self.store.set_wasi(wasi.config())
+        linker = Linker(eng)
+        linker.add_wasip2()
+        with linker.root() as root:
+            for add_to_linker in LINKERS.values():
+                add_to_linker(root, core)
+        self._linker = linker  # keeps the host callbacks alive as long as the instance
+        self._arm_deadline()
+        try:
+            self._instance = linker.instantiate(self.store, component)
+        except ExitTrap as exit_trap:
+            raise GuestTrap(f"{label}: exited with status {exit_trap.code} while starting") from None
+        except WasmtimeError as exc:
+            raise self._classify(exc, "instantiating") from None
+        self.broken = False
+        self._lock = threading.Lock()
+
+    def _arm_deadline(self) -> None:
+        self.store.set_epoch_deadline(deadline_ticks(self._limits.timeout_s))
+
+    # --- exports ------------------------------------------------------------------------
+
+    def _resolve(self, name: str) -> tuple[str, Func]:
+        """Find an exported function by `fn`, `iface#fn` or `ns:pkg/iface[@ver]#fn`."""
+        names = [sig.name for sig in self.info.functions]
+        if name in names:
+            wanted = name
+        else:
+            candidates = [n for n in names if _matches(n, name)]
+            if len(candidates) != 1:
+                if candidates:
+                    raise ExportNotFound(name, candidates)
+                raise ExportNotFound(name, names)
+            wanted = candidates[0]
+        store = self.store
+        iface, sep, fn = wanted.rpartition("#")
+        parent = self._instance.get_export_index(store, iface) if sep else None
+        index = self._instance.get_export_index(store, fn if sep else wanted, parent)
+        func = self._instance.get_func(store, index) if index is not None else None
+        if func is None:
+            raise ExportNotFound(name, names)
+        return wanted, func
+
+    def call(self, name: str, args: Sequence[Any]) -> Any:
+        """Call an export with plain values; an `err` result raises `ComponentError`."""
+        full_name, func = self._resolve(name)
+        fty = func.type(self.store)
+        params = fty.params
+        if len(args) != len(params):
+            expected = ", ".join(f"{n}: {values.type_name(t)}" for n, t in params)
+            raise InvalidArguments(
+                f"{full_name} takes {len(params)} argument(s) ({expected}), got {len(args)}"
+            )
+        lowered = [
+            values.lower(pty, arg, f"argument {pname!r}")
+            for (pname, pty), arg in zip(params, args, strict=True)
+        ]
+        raw = self._invoke(func, lowered, full_name)
+        result_ty = fty.result
+        if result_ty is None:
+            return None
+        if isinstance(result_ty, ResultType):
+            tag, payload = values.lift_result(result_ty, raw)
+            if tag == "err":
+                raise ComponentError(full_name, payload)
+            return payload
+        return values.lift(result_ty, raw)
+
+    def run(self) -> int:
+        """Call the component's `wasi:cli/run` export; returns the exit status."""
+        export = self.info.cli_run_export
+        if export is None:
+            raise ExportNotFound(
+                "wasi:cli/run", [sig.name for sig in self.info.functions]
+            )
+        _, func = self._resolve(f"{export}#run")
+        try:
+            result = self._invoke(func, [], f"{export}#run")
+        except _Exit as done:
+            return done.code
+        # run returns result<_, _>: wasmtime-py gives None for ok and a tagged Variant for err.
+        if result is None:
+            return 0
+        return 0 if getattr(result, "tag", "ok") == "ok" else 1
+
+    def _invoke(self, func: Func, args: list[Any], name: str) -> Any:
+        if self.broken:
+            raise GuestTrap(f"{self.label}: the instance trapped earlier and cannot be reused")
+        with self._lock:
+            self._arm_deadline()
+            try:
+                result = func(self.store, *args)
+                func.post_return(self.store)
+            except ExitTrap as exit_trap:
+                self.broken = True
+                raise _Exit(exit_trap.code) from None
+            except WasmtimeError as exc:
+                self.broken = True
+                raise self._classify(exc, name) from None
+            return result
+
+    def _classify(self, exc: WasmtimeError, during: str) -> KvredisError:
+        message = str(exc)
+        if "wasm trap: interrupt" in message and self._limits.timeout_s is not None:
+            return GuestTimeout(
+                f"{self.label}: timed out after {self._limits.timeout_s:g} s ({during})"
+            )
+        summary = summarize(message)
+        if self._limits.max_memory_bytes is not None and _looks_like_memory(message):
+            return GuestOutOfMemory(
+                f"{self.label}: over the memory limit of {self._limits.max_memory_bytes} "
+                f"bytes ({during}): {summary}"
+            )
+        if during == "instantiating" and "matching implementation was not found" in message:
+            return ComponentLoadError(f"{self.label}: cannot instantiate: {summary}")
+        return GuestTrap(f"{self.label}: trapped in {during}: {summary}")
+
+
+class _Exit(Exception):  # noqa: N818 - control flow, never escapes this module
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+_MEMORY_HINTS = ("memory", "out of bounds", "MemoryError", "allocation")
+
+
+def _looks_like_memory(message: str) -> bool:
+    return any(hint in message for hint in _MEMORY_HINTS)
+
+
+def summarize(message: str) -> str:
+    """One line from a wasmtime error: the causes, without the wasm backtrace."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    if "Caused by:" in lines:
+        causes = lines[lines.index("Caused by:") + 1 :]
+        causes = [c.split(": ", 1)[1] if c[:1].isdigit() and ": " in c else c for c in causes]
+        return "; ".join(causes) if causes else lines[0]
+    return lines[0] if lines else "unknown error"
+
+
+def _matches(full: str, wanted: str) -> bool:
+    """Does export `full` (iface#fn or fn) answer to the short name `wanted`?"""
+    f_iface, f_sep, f_fn = full.rpartition("#")
+    w_iface, w_sep, w_fn = wanted.rpartition("#")
+    if not f_sep or not w_sep or f_fn != w_fn:
+        return False
+    base, _ = split_version(f_iface)
+    if w_iface in (f_iface, base):
+        return True
+    short = base.rsplit("/", 1)[-1]
+    return w_iface == short
