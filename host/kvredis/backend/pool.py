@@ -33,9 +33,9 @@ _TRANSIENT = (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError)
 class ServerReplyError(BackendError):
     """The server answered the command with an error reply (the connection is fine)."""
 
-    def __init__(self, message: str, code: str) -> None:
+    def __init__(self, message: str, reply: redis_errors.ResponseError) -> None:
         super().__init__(message)
-        self.code = code
+        self.reply = reply
 
 
 class ConnectionPool:
@@ -117,8 +117,7 @@ class ConnectionPool:
             except redis_errors.ResponseError as exc:
                 self._checkin(conn)
                 message = redact_text(str(exc), self._password)
-                code = message.split(" ", 1)[0] if message else "ERR"
-                raise ServerReplyError(f"{what} failed: {message}", code) from None
+                raise ServerReplyError(f"{what} failed: {message}", exc) from None
             except _TRANSIENT as exc:
                 _discard(conn)
                 self._flush_idle()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from redis.exceptions import NoScriptError
+
 from kvredis.backend.base import BackendError
 from kvredis.backend.pool import ConnectionPool, ServerReplyError
 from kvredis.backend.settings import ConnectionSettings
@@ -128,7 +130,7 @@ class RedisBackend:
                 b"EVALSHA", script.sha, len(keys), *keys, *args, idempotent=False, what=what
             )
         except ServerReplyError as exc:
-            if exc.code != "NOSCRIPT":
+            if not isinstance(exc.reply, NoScriptError):
                 raise
         # The server did not know the script, so nothing ran: sending the source is safe.
         return self._run(

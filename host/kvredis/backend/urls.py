@@ -60,6 +60,11 @@ def redact(url: str) -> str:
         query = urlencode(
             [(k, _REDACTED if k.lower() in _SECRET_PARAMS else v) for k, v in pairs], safe="*"
         )
+    if not netloc and url.startswith(f"{parts.scheme}://"):
+        # urlunsplit would shorten unix:///path to unix:/path
+        text = f"{parts.scheme}://{parts.path}"
+        text += f"?{query}" if query else ""
+        return text + (f"#{parts.fragment}" if parts.fragment else "")
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 

@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Build guest components with componentize-py from the vendored WIT, cached by content hash.
+
+A build takes ~8 s, so each result is kept under a key made of every input (the app's Python
+files, the WIT it is built against, the world and componentize-py's version); the same
+inputs never build twice. Used by the Makefile, the package build (setup.py) and the tests.
+
+    guests.py conformance [--out DIR]    the conformance guests (both keyvalue versions)
+    guests.py example NAME               examples/NAME -> examples/NAME/build/NAME.wasm
+    guests.py app NAME                   guest_tests/apps/NAME (a test guest); prints its path
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WIT = ROOT / "wit"
+GUEST_WIT = ROOT / "guest_tests" / "wit"
+CONFORMANCE_SRC = ROOT / "guest_tests" / "conformance"
+APPS = ROOT / "guest_tests" / "apps"
+EXAMPLES = ROOT / "examples"
+PACKAGE_GUESTS = ROOT / "host" / "kvredis" / "conformance" / "guests"
+# Dependency order matters to componentize-py's resolver: each package after what it uses.
+WIT_DEPS = [
+    "wasi-io-0.2.0",
+    "wasi-clocks-0.2.0",
+    "wasi-random-0.2.0",
+    "wasi-filesystem-0.2.0",
+    "wasi-sockets-0.2.0",
+    "wasi-cli-0.2.0",
+    "keyvalue-0.2.0-draft",
+    "keyvalue-0.2.0-draft2",
+]
+CONFORMANCE = {"draft": "conformance-draft", "draft2": "conformance-draft2"}
+
+
+@dataclass(frozen=True)
+class Guest:
+    """One componentize-py build: `module` from `sources`, targeting `world` in `wit`."""
+
+    name: str
+    module: str
+    sources: tuple[Path, ...]
+    world: str
+    wit: Path
+
+    def inputs(self) -> list[Path]:
+        files: list[Path] = []
+        for root in (*self.sources, self.wit, *(WIT / d for d in WIT_DEPS)):
+            files += sorted(p for p in root.rglob("*") if p.is_file() and _counts(p))
+        return files
+
+    def key(self) -> str:
+        digest = hashlib.sha256()
+        digest.update(f"componentize-py {version('componentize-py')}\0{self.world}\0".encode())
+        digest.update(f"{self.module}\0".encode())
+        for path in self.inputs():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        return digest.hexdigest()[:32]
+
+
+def _counts(path: Path) -> bool:
+    return path.suffix in (".py", ".wit") and "__pycache__" not in path.parts
+
+
+def cache_dir() -> Path:
+    configured = os.environ.get("KVREDIS_CACHE_DIR")
+    base = Path(configured) if configured else Path(
+        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    ) / "kvredis"
+    return base / "guests"
+
+
+def componentize_py() -> str:
+    here = Path(sys.executable).parent / "componentize-py"
+    found = str(here) if here.exists() else shutil.which("componentize-py")
+    if not found:
+        sys.exit("guests: componentize-py is not installed (pip install 'kvredis[test]')")
+    return found
+
+
+def build(guest: Guest, out: Path) -> Path:
+    """Build `guest` into `out` (a .wasm path), from the cache when the inputs are unchanged."""
+    cached = cache_dir() / f"{guest.name}-{guest.key()}.wasm"
+    if not cached.exists():
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="kvredis-guest-") as tmp:
+            target = Path(tmp) / "guest.wasm"
+            command = [componentize_py()]
+            for dep in WIT_DEPS:
+                command += ["-d", str(WIT / dep)]
+            command += ["-d", str(guest.wit), "-w", guest.world, "componentize", guest.module]
+            for source in guest.sources:
+                command += ["-p", str(source)]
+            command += ["-o", str(target)]
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            if done.returncode != 0 or not target.exists():
+                sys.exit(f"guests: building {guest.name} failed:\n{done.stdout}\n{done.stderr}")
+            shutil.move(str(target), cached)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not out.exists() or out.read_bytes() != cached.read_bytes():
+        shutil.copyfile(cached, out)
+    return out
+
+
+def conformance_guest(ver: str) -> Guest:
+    return Guest(
+        name=f"conformance-{ver}",
+        module="app",
+        sources=(CONFORMANCE_SRC,),
+        world=f"kvredis:guests/{CONFORMANCE[ver]}",
+        wit=GUEST_WIT,
+    )
+
+
+def build_conformance(out_dir: Path = PACKAGE_GUESTS) -> list[Path]:
+    return [build(conformance_guest(v), out_dir / f"conformance-{v}.wasm") for v in CONFORMANCE]
+
+
+def app_guest(name: str) -> Guest:
+    """A test guest: guest_tests/apps/NAME/app.py, world kvredis:guests/NAME."""
+    return Guest(
+        name=name, module="app", sources=(APPS / name,), world=f"kvredis:guests/{name}",
+        wit=GUEST_WIT,
+    )
+
+
+def build_app(name: str, out_dir: Path) -> Path:
+    return build(app_guest(name), out_dir / f"{name}.wasm")
+
+
+def build_example(name: str) -> Path:
+    source = EXAMPLES / name
+    guest = Guest(
+        name=f"example-{name}", module="app", sources=(source,),
+        world=f"example:{name}/{name}", wit=source / "wit",
+    )
+    return build(guest, source / "build" / f"{name}.wasm")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    conf = sub.add_parser("conformance")
+    conf.add_argument("--out", type=Path, default=PACKAGE_GUESTS)
+    sub.add_parser("example").add_argument("name")
+    app = sub.add_parser("app")
+    app.add_argument("name")
+    app.add_argument("--out", type=Path, default=ROOT / "build" / "guests")
+    args = parser.parse_args()
+    if args.what == "conformance":
+        for path in build_conformance(args.out):
+            print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+    elif args.what == "example":
+        print(build_example(args.name).relative_to(ROOT))
+    else:
+        print(build_app(args.name, args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
