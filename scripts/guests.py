@@ -75,9 +75,11 @@ def _counts(path: Path) -> bool:
 
 def cache_dir() -> Path:
     configured = os.environ.get("KVREDIS_CACHE_DIR")
-    base = Path(configured) if configured else Path(
-        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    ) / "kvredis"
+    base = (
+        Path(configured)
+        if configured
+        else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kvredis"
+    )
     return base / "guests"
 
 
@@ -130,7 +132,10 @@ def build_conformance(out_dir: Path = PACKAGE_GUESTS) -> list[Path]:
 def app_guest(name: str) -> Guest:
     """A test guest: guest_tests/apps/NAME/app.py, world kvredis:guests/NAME."""
     return Guest(
-        name=name, module="app", sources=(APPS / name,), world=f"kvredis:guests/{name}",
+        name=name,
+        module="app",
+        sources=(APPS / name,),
+        world=f"kvredis:guests/{name}",
         wit=GUEST_WIT,
     )
 
@@ -142,8 +147,11 @@ def build_app(name: str, out_dir: Path) -> Path:
 def build_example(name: str) -> Path:
     source = EXAMPLES / name
     guest = Guest(
-        name=f"example-{name}", module="app", sources=(source,),
-        world=f"example:{name}/{name}", wit=source / "wit",
+        name=f"example-{name}",
+        module="app",
+        sources=(source,),
+        world=f"example:{name}/{name}",
+        wit=source / "wit",
     )
     return build(guest, source / "build" / f"{name}.wasm")
 

@@ -51,7 +51,9 @@ def _set_many(bucket, args):
 
 
 def _get_many(bucket, args):
-    return [None if item is None else [item[0], _text(item[1])] for item in kv.get_many(bucket, args)]
+    return [
+        None if item is None else [item[0], _text(item[1])] for item in kv.get_many(bucket, args)
+    ]
 
 
 def _get_many_count(bucket, args):

@@ -64,9 +64,7 @@ def _proto(name: str, restype: Any, *argtypes: Any) -> Any:
 _byte_vec_new = _proto("wasm_byte_vec_new", None, c_void_p, c_size_t, c_char_p)
 _byte_vec_new_uninit = _proto("wasm_byte_vec_new_uninitialized", None, c_void_p, c_size_t)
 _vallist_new_uninit = _proto("wasmtime_component_vallist_new_uninit", None, c_void_p, c_size_t)
-_valrecord_new_uninit = _proto(
-    "wasmtime_component_valrecord_new_uninit", None, c_void_p, c_size_t
-)
+_valrecord_new_uninit = _proto("wasmtime_component_valrecord_new_uninit", None, c_void_p, c_size_t)
 _valtuple_new_uninit = _proto("wasmtime_component_valtuple_new_uninit", None, c_void_p, c_size_t)
 _val_new = _proto("wasmtime_component_val_new", c_void_p, c_void_p)
 _any_to_host = _proto(
@@ -101,15 +99,11 @@ _B = struct.Struct("<B7xB")
 _KIND_U8 = bytes([K_U8])
 
 
-class Trap(Exception):  # noqa: N818 - the component model's own word
+class Trap(Exception):
     """Raised by host code for a guest's misuse; the guest traps with this message."""
 
 
 # --- reading (lifting) -------------------------------------------------------------------------
-
-
-def _words(addr: int) -> tuple[int, int]:
-    return _QQ.unpack(string_at(addr + 8, 16))  # type: ignore[return-value]
 
 
 def lift_string(addr: int) -> str:
@@ -179,9 +173,7 @@ def lift_string_bytes_list(addr: int) -> list[tuple[str, bytes]]:
             "<8xQQ8x8xQQ8x", string_at(elements, 2 * VAL_SIZE)
         )
         key = string_at(key_data, key_size).decode() if key_size else ""
-        value = (
-            string_at(value_data, value_size * VAL_SIZE)[8::VAL_SIZE] if value_size else b""
-        )
+        value = string_at(value_data, value_size * VAL_SIZE)[8::VAL_SIZE] if value_size else b""
         out.append((key, value))
     return out
 
@@ -280,7 +272,8 @@ def lower_list(addr: int, n: int) -> int:
     """Start a ``list`` of n elements; returns the address of the first one to lower into."""
     memmove(addr, bytes([K_LIST]), 1)
     _vallist_new_uninit(addr + 8, n)
-    return _Q.unpack(string_at(addr + 16, 8))[0] if n else 0  # type: ignore[no-any-return]
+    data: int = _Q.unpack(string_at(addr + 16, 8))[0] if n else 0
+    return data
 
 
 def lower_tuple(addr: int, n: int) -> int:
@@ -320,9 +313,7 @@ def lower_string_list(addr: int, values: Sequence[str]) -> None:
         lower_string(elements + i * VAL_SIZE, value)
 
 
-def lower_string_bytes_option_list(
-    addr: int, values: Sequence[tuple[str, bytes] | None]
-) -> None:
+def lower_string_bytes_option_list(addr: int, values: Sequence[tuple[str, bytes] | None]) -> None:
     """A ``list<option<tuple<string, list<u8>>>>`` (the answer of get-many)."""
     elements = lower_list(addr, len(values))
     for i, item in enumerate(values):
@@ -398,7 +389,10 @@ def add_func(instance: LinkerInstance, name: str, handler: Handler, label: str) 
         raise ValueError(f"cannot define {label}: {_take_error_message(err)}")
 
 
-@_FINALIZER
-def _release_callback(key: int | None) -> None:
+def _release(key: int | None) -> None:
     with _callbacks_lock:
         _live_callbacks.pop(key or 0, None)
+
+
+# wasmtime calls this when it drops a function definition: the callback may then be freed.
+_release_callback = _FINALIZER(_release)

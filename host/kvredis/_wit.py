@@ -11,7 +11,7 @@ T = TypeVar("T")
 E = TypeVar("E")
 
 
-class Err(Exception, Generic[E]):  # noqa: N818 - mirrors WIT's result::err
+class Err(Exception, Generic[E]):
     """Raised by a host implementation to answer a WIT ``result`` with its ``err`` case."""
 
     def __init__(self, value: E) -> None:

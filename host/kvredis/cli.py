@@ -102,34 +102,58 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
         "--redis-url",
         metavar="URL",
         default=os.environ.get("REDIS_URL"),
-        help="redis://, rediss:// or unix:// URL (default: $REDIS_URL, else the embedded "
-        "server)",
+        help="redis://, rediss:// or unix:// URL (default: $REDIS_URL, else the embedded server)",
     )
     d = ConnectionSettings()
-    group.add_argument("--reconnect-retries", metavar="N", type=_positive_int,
-                       default=d.reconnect_retries,
-                       help=f"reconnect attempts per operation (default {d.reconnect_retries}; "
-                       "BACKEND_RECONNECT_NUM_RETRIES)")
-    group.add_argument("--reconnect-max-delay", metavar="MS", type=_positive_int,
-                       default=d.reconnect_max_delay_ms,
-                       help="longest wait between reconnect attempts (default "
-                       f"{d.reconnect_max_delay_ms}; BACKEND_RECONNECT_MAX_DELAY_MS)")
-    group.add_argument("--connection-timeout", metavar="MS", type=_milliseconds,
-                       default=d.connection_timeout_ms,
-                       help=f"timeout to establish a connection (default "
-                       f"{d.connection_timeout_ms}; BACKEND_CONNECTION_TIMEOUT_MS)")
-    group.add_argument("--response-timeout", metavar="MS", type=_milliseconds,
-                       default=d.response_timeout_ms,
-                       help=f"timeout for one reply (default {d.response_timeout_ms}; "
-                       "BACKEND_RESPONSE_TIMEOUT_MS)")
-    group.add_argument("--op-timeout", metavar="MS", type=_milliseconds,
-                       default=d.op_budget_ms,
-                       help="budget for one keyvalue operation, retries included; past it "
-                       f"the guest gets an `other` error (default {d.op_budget_ms})")
-    group.add_argument("--tls-ca-cert", metavar="FILE",
-                       help="CA certificate to verify a rediss:// server with")
-    group.add_argument("--data-dir", metavar="DIR", default=DEFAULT_DATA_DIR,
-                       help=f"data directory of the embedded server (default {DEFAULT_DATA_DIR})")
+    group.add_argument(
+        "--reconnect-retries",
+        metavar="N",
+        type=_positive_int,
+        default=d.reconnect_retries,
+        help=f"reconnect attempts per operation (default {d.reconnect_retries}; "
+        "BACKEND_RECONNECT_NUM_RETRIES)",
+    )
+    group.add_argument(
+        "--reconnect-max-delay",
+        metavar="MS",
+        type=_positive_int,
+        default=d.reconnect_max_delay_ms,
+        help="longest wait between reconnect attempts (default "
+        f"{d.reconnect_max_delay_ms}; BACKEND_RECONNECT_MAX_DELAY_MS)",
+    )
+    group.add_argument(
+        "--connection-timeout",
+        metavar="MS",
+        type=_milliseconds,
+        default=d.connection_timeout_ms,
+        help=f"timeout to establish a connection (default "
+        f"{d.connection_timeout_ms}; BACKEND_CONNECTION_TIMEOUT_MS)",
+    )
+    group.add_argument(
+        "--response-timeout",
+        metavar="MS",
+        type=_milliseconds,
+        default=d.response_timeout_ms,
+        help=f"timeout for one reply (default {d.response_timeout_ms}; "
+        "BACKEND_RESPONSE_TIMEOUT_MS)",
+    )
+    group.add_argument(
+        "--op-timeout",
+        metavar="MS",
+        type=_milliseconds,
+        default=d.op_budget_ms,
+        help="budget for one keyvalue operation, retries included; past it "
+        f"the guest gets an `other` error (default {d.op_budget_ms})",
+    )
+    group.add_argument(
+        "--tls-ca-cert", metavar="FILE", help="CA certificate to verify a rediss:// server with"
+    )
+    group.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        default=DEFAULT_DATA_DIR,
+        help=f"data directory of the embedded server (default {DEFAULT_DATA_DIR})",
+    )
 
 
 def _connection_settings(args: argparse.Namespace) -> ConnectionSettings:
@@ -150,74 +174,134 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kvredis",
         description="Run WebAssembly components that import wasi:keyvalue on a real Redis.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="log what happens, with full error details, on stderr")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log what happens, with full error details, on stderr",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     run = sub.add_parser(
-        "run", help="run a component (its wasi:cli/run, or --invoke a function)",
+        "run",
+        help="run a component (its wasi:cli/run, or --invoke a function)",
         description="Instantiate COMPONENT with WASI 0.2 and wasi:keyvalue (0.2.0-draft and "
         "0.2.0-draft2) on Redis, then call its wasi:cli/run export (or --invoke).",
-        epilog=RUN_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=RUN_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_connection_options(run)
     kv = run.add_argument_group("buckets and keys")
-    kv.add_argument("--bucket", metavar="NAME[=URL]", action="append", default=[],
-                    help="allow this bucket (repeatable; once given, other identifiers get "
-                    "no-such-store); =URL sends it to another server or database")
-    kv.add_argument("--read-only", metavar="NAME", action="append", default=[],
-                    help="every write to this bucket gets access-denied (repeatable)")
-    kv.add_argument("--key-prefix", metavar="TEMPLATE", default=DEFAULT_TEMPLATE,
-                    help=f"Redis key prefix; {{bucket}} is the encoded bucket name (default "
-                    f"'{DEFAULT_TEMPLATE}'); '' keeps keys as given, ignoring the bucket")
-    kv.add_argument("--max-value-size", metavar="SIZE", type=_size, default="64M",
-                    help="largest value a guest may store or read (default 64M)")
+    kv.add_argument(
+        "--bucket",
+        metavar="NAME[=URL]",
+        action="append",
+        default=[],
+        help="allow this bucket (repeatable; once given, other identifiers get "
+        "no-such-store); =URL sends it to another server or database",
+    )
+    kv.add_argument(
+        "--read-only",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="every write to this bucket gets access-denied (repeatable)",
+    )
+    kv.add_argument(
+        "--key-prefix",
+        metavar="TEMPLATE",
+        default=DEFAULT_TEMPLATE,
+        help=f"Redis key prefix; {{bucket}} is the encoded bucket name (default "
+        f"'{DEFAULT_TEMPLATE}'); '' keeps keys as given, ignoring the bucket",
+    )
+    kv.add_argument(
+        "--max-value-size",
+        metavar="SIZE",
+        type=_size,
+        default="64M",
+        help="largest value a guest may store or read (default 64M)",
+    )
     guest = run.add_argument_group("the guest")
-    guest.add_argument("--invoke", metavar="'NAME(ARGS)'",
-                       help="call this exported function instead of wasi:cli/run; ARGS are "
-                       "JSON values separated by commas")
-    guest.add_argument("--env", metavar="K=V", action="append", default=[],
-                       help="set an environment variable for the guest (repeatable; K alone "
-                       "passes the host's value)")
-    guest.add_argument("--inherit-env", action="store_true",
-                       help="give the guest the whole host environment")
-    guest.add_argument("--dir", metavar="HOST[::GUEST]", action="append", default=[],
-                       help="give the guest a host directory (repeatable)")
-    guest.add_argument("--timeout", metavar="SECONDS", type=_seconds,
-                       help="stop the guest when a call runs longer than this")
-    guest.add_argument("--max-memory", metavar="SIZE", type=_size,
-                       help="cap the guest's linear memory (e.g. 64M, 1G)")
+    guest.add_argument(
+        "--invoke",
+        metavar="'NAME(ARGS)'",
+        help="call this exported function instead of wasi:cli/run; ARGS are "
+        "JSON values separated by commas",
+    )
+    guest.add_argument(
+        "--env",
+        metavar="K=V",
+        action="append",
+        default=[],
+        help="set an environment variable for the guest (repeatable; K alone "
+        "passes the host's value)",
+    )
+    guest.add_argument(
+        "--inherit-env", action="store_true", help="give the guest the whole host environment"
+    )
+    guest.add_argument(
+        "--dir",
+        metavar="HOST[::GUEST]",
+        action="append",
+        default=[],
+        help="give the guest a host directory (repeatable)",
+    )
+    guest.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        help="stop the guest when a call runs longer than this",
+    )
+    guest.add_argument(
+        "--max-memory",
+        metavar="SIZE",
+        type=_size,
+        help="cap the guest's linear memory (e.g. 64M, 1G)",
+    )
     run.add_argument("component", metavar="COMPONENT", help="the component (.wasm) to run")
-    run.add_argument("args", metavar="ARGS", nargs=argparse.REMAINDER,
-                     help="arguments passed to the guest")
+    run.add_argument(
+        "args", metavar="ARGS", nargs=argparse.REMAINDER, help="arguments passed to the guest"
+    )
 
     server = sub.add_parser(
-        "server", help="run the embedded server in the foreground and print its URL",
+        "server",
+        help="run the embedded server in the foreground and print its URL",
         description="Start the embedded Valkey server (data in --data-dir) and keep it "
         "running until Ctrl-C; `kvredis run` in the same directory uses it.",
     )
-    server.add_argument("--data-dir", metavar="DIR", default=DEFAULT_DATA_DIR,
-                        help=f"data directory (default {DEFAULT_DATA_DIR})")
+    server.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        default=DEFAULT_DATA_DIR,
+        help=f"data directory (default {DEFAULT_DATA_DIR})",
+    )
 
     inspect = sub.add_parser(
-        "inspect", help="show a component's imports, exports and keyvalue versions",
+        "inspect",
+        help="show a component's imports, exports and keyvalue versions",
         description="List what COMPONENT imports and exports, which wasi:keyvalue version(s) "
         "it uses, and whether `kvredis run` can satisfy it (exit status 1 when not).",
     )
     inspect.add_argument("component", metavar="COMPONENT")
 
     conformance = sub.add_parser(
-        "conformance", help="check a Redis deployment and this host with the conformance guests",
+        "conformance",
+        help="check a Redis deployment and this host with the conformance guests",
         description="Run the built-in conformance guests against Redis (the embedded server "
         "by default): one line per case, then `N passed, N failed`; exit status 1 on any "
         "failure.",
     )
     _add_connection_options(conformance)
-    conformance.add_argument("--version", choices=("draft", "draft2", "all"), default="all",
-                             help="which wasi:keyvalue version's suite to run (default all)")
+    conformance.add_argument(
+        "--version",
+        choices=("draft", "draft2", "all"),
+        default="all",
+        help="which wasi:keyvalue version's suite to run (default all)",
+    )
     conformance.add_argument("--junit", metavar="FILE", help="also write JUnit XML here")
-    conformance.add_argument("-k", metavar="SUBSTRING", dest="select",
-                             help="only cases whose name contains SUBSTRING")
+    conformance.add_argument(
+        "-k", metavar="SUBSTRING", dest="select", help="only cases whose name contains SUBSTRING"
+    )
     return parser
 
 
@@ -429,11 +513,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except Exception as exc:  # a bug: one line for the user, the traceback with --verbose
         logging.getLogger("kvredis").debug("unexpected error", exc_info=True)
-        _say(f"internal error: {type(exc).__name__}: {redact_text(str(exc))} "
-             "(run with --verbose for details)")
+        _say(
+            f"internal error: {type(exc).__name__}: {redact_text(str(exc))} "
+            "(run with --verbose for details)"
+        )
         return 1
 
 
 if __name__ == "__main__":
     sys.exit(main())
-

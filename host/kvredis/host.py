@@ -267,7 +267,9 @@ class Component:
             )
 
 
-def _bucket_routes(buckets: Mapping[str, str | None] | Iterable[str] | None) -> dict[str, str | None]:
+def _bucket_routes(
+    buckets: Mapping[str, str | None] | Iterable[str] | None,
+) -> dict[str, str | None]:
     if buckets is None:
         return {}
     if isinstance(buckets, Mapping):

@@ -1,10 +1,11 @@
 """Where a (bucket, key) pair lives in Redis.
 
 The prefix template (default ``{bucket}:``) is expanded once per bucket. The bucket part is
-percent-encoded for ``%``, ``:`` and every other character the template itself puts around it,
-so two distinct (bucket, key) pairs never map to the same Redis key: bucket ``p`` key ``q:r``
-is ``p:q:r`` while bucket ``p:q`` key ``r`` is ``p%3Aq:r``. Plain names stay readable
-(``counter:hits``), so other Redis clients can share the data.
+percent-encoded for ``%``, ``:`` and the separator the template puts right after it, so the
+first separator after the bucket part always ends it, and two distinct (bucket, key) pairs
+never map to the same Redis key: bucket ``p`` key ``q:r`` is ``p:q:r`` while bucket ``p:q``
+key ``r`` is ``p%3Aq:r``. Plain names stay readable (``counter:hits``), so other Redis clients
+can share the data.
 
 A template without ``{bucket}`` puts every bucket in one namespace; the empty template is the
 raw layout of wasmCloud's keyvalue-redis provider (keys as given, bucket ignored).
@@ -35,13 +36,19 @@ class KeyLayout:
             raise LayoutError(
                 f"key prefix {self.template!r}: the only placeholder is {BUCKET_FIELD}"
             )
+        if self.template.endswith(BUCKET_FIELD):
+            raise LayoutError(
+                f"key prefix {self.template!r} needs a separator after {BUCKET_FIELD} "
+                f"(for example '{self.template}:'), or buckets and keys could run together"
+            )
 
     @property
     def uses_bucket(self) -> bool:
         return BUCKET_FIELD in self.template
 
     def _escaped(self) -> frozenset[str]:
-        return frozenset("%:" + self.template.replace(BUCKET_FIELD, ""))
+        separator = self.template.split(BUCKET_FIELD, 1)[1][:1]
+        return frozenset("%:" + separator)
 
     def encode_bucket(self, bucket: str) -> str:
         escaped = self._escaped()

@@ -2,17 +2,23 @@
 
 The mapping, shared by `Component.call` and `kvredis run --invoke`:
 
-| WIT                  | Python                          | JSON                              |
-|----------------------|---------------------------------|-----------------------------------|
-| bool, integers, floats, string, char | bool, int, float, str | the same                        |
-| list<u8>             | bytes                           | array of numbers (a string is also accepted as input: its UTF-8 bytes) |
-| list<T>, tuple<...>  | list, tuple                     | array                             |
-| record               | dict keyed by WIT field name    | object                            |
-| option<T>            | None or the value               | null or the value                 |
-| result<T, E>         | on a function's result: the ok value, or `ComponentError` with `.value`; nested: {"ok": v} or {"err": e} | the same |
-| variant              | {"tag": case, "value": payload} | the same                          |
-| enum                 | the case name                   | string                            |
-| flags                | set of names                    | array of names                    |
+| WIT                 | Python                          | JSON                            |
+|---------------------|---------------------------------|---------------------------------|
+| bool, ints, floats  | bool, int, float                | the same                        |
+| string, char        | str                             | string                          |
+| list<u8>            | bytes                           | array of numbers (1)            |
+| list<T>, tuple<...> | list, tuple                     | array                           |
+| record              | dict keyed by WIT field name    | object                          |
+| option<T>           | None or the value               | null or the value               |
+| result<T, E>        | see (2)                         | see (2)                         |
+| variant             | {"tag": case, "value": payload} | the same                        |
+| enum                | the case name                   | string                          |
+| flags               | set of names                    | array of names                  |
+
+(1) As input, a JSON string is also accepted for list<u8>: its UTF-8 bytes.
+(2) A function's own result: the ok value, or `ComponentError` whose `.value` is the err
+    payload (`--invoke` prints {"err": payload} and exits 1). A nested result is
+    {"ok": value} or {"err": value}.
 """
 
 from __future__ import annotations
@@ -33,8 +39,8 @@ from wasmtime.component import (
     U16,
     U32,
     U64,
-    BorrowType,
     Bool,
+    BorrowType,
     Char,
     EnumType,
     FlagsType,
@@ -66,8 +72,19 @@ _INT_RANGES: dict[type, tuple[int, int]] = {
     S64: (-(2**63), 2**63 - 1),
 }
 _SIMPLE_NAMES: dict[type, str] = {
-    Bool: "bool", String: "string", Char: "char", F32: "f32", F64: "f64",
-    U8: "u8", U16: "u16", U32: "u32", U64: "u64", S8: "s8", S16: "s16", S32: "s32", S64: "s64",
+    Bool: "bool",
+    String: "string",
+    Char: "char",
+    F32: "f32",
+    F64: "f64",
+    U8: "u8",
+    U16: "u16",
+    U32: "u32",
+    U64: "u64",
+    S8: "s8",
+    S16: "s16",
+    S32: "s32",
+    S64: "s64",
 }
 _INVOKE = re.compile(r"^\s*([^()\s]+)\s*\((.*)\)\s*$", re.DOTALL)
 
@@ -151,7 +168,10 @@ def lower(ty: ValType, value: Any, path: str = "argument") -> Any:
         elements = ty.elements
         if not isinstance(value, list | tuple) or len(value) != len(elements):
             raise _bad(path, f"{len(elements)} values for {type_name(ty)}", value)
-        return tuple(lower(t, v, f"{path}[{i}]") for i, (t, v) in enumerate(zip(elements, value)))
+        return tuple(
+            lower(t, v, f"{path}[{i}]")
+            for i, (t, v) in enumerate(zip(elements, value, strict=True))
+        )
     if isinstance(ty, OptionType):
         if value is None:
             return Variant("none") if _tagged(ty) else None
@@ -305,7 +325,7 @@ def parse_invoke(expression: str) -> tuple[str, list[Any]]:
     if not match:
         raise InvalidArguments(
             f"cannot parse --invoke {expression!r}: expected NAME(ARGS), "
-            "for example 'bump(\"b\", \"k\", 5)'"
+            'for example \'bump("b", "k", 5)\''
         )
     name, body = match.group(1), match.group(2)
     if not body.strip():

@@ -61,6 +61,13 @@ class BucketAdapter:
             raise Err(self.error_of(exc)) from None
 
 
+def core_bucket(bucket: object) -> Bucket:
+    """The core bucket behind a bucket handle the bindings hand us (always one of ours)."""
+    if not isinstance(bucket, BucketAdapter):
+        raise TypeError(f"not a kvredis bucket: {bucket!r}")
+    return bucket.core
+
+
 class StoreAdapter:
     """The `store` interface: `open`."""
 
@@ -81,21 +88,21 @@ class BatchAdapter:
     def __init__(self, error_of: ErrorOf) -> None:
         self._error_of = error_of
 
-    def get_many(self, bucket: BucketAdapter, keys: list[str]) -> list[tuple[str, bytes] | None]:
+    def get_many(self, bucket: object, keys: list[str]) -> list[tuple[str, bytes] | None]:
         try:
-            values = bucket.core.get_many(keys)
+            values = core_bucket(bucket).get_many(keys)
         except KeyValueError as exc:
             raise Err(self._error_of(exc)) from None
         return [None if v is None else (k, v) for k, v in zip(keys, values, strict=True)]
 
-    def set_many(self, bucket: BucketAdapter, key_values: list[tuple[str, bytes]]) -> None:
+    def set_many(self, bucket: object, key_values: list[tuple[str, bytes]]) -> None:
         try:
-            bucket.core.set_many(key_values)
+            core_bucket(bucket).set_many(key_values)
         except KeyValueError as exc:
             raise Err(self._error_of(exc)) from None
 
-    def delete_many(self, bucket: BucketAdapter, keys: list[str]) -> None:
+    def delete_many(self, bucket: object, keys: list[str]) -> None:
         try:
-            bucket.core.delete_many(keys)
+            core_bucket(bucket).delete_many(keys)
         except KeyValueError as exc:
             raise Err(self._error_of(exc)) from None

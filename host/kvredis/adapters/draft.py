@@ -5,7 +5,13 @@ from __future__ import annotations
 from wasmtime.component import LinkerInstance
 
 from kvredis._wit import Err
-from kvredis.adapters._shared import BatchAdapter, BucketAdapter, StoreAdapter, error_mapper
+from kvredis.adapters._shared import (
+    BatchAdapter,
+    BucketAdapter,
+    StoreAdapter,
+    core_bucket,
+    error_mapper,
+)
 from kvredis.bindings import keyvalue_draft as wit
 from kvredis.core import S64_MAX, KeyValueCore, KeyValueError
 
@@ -26,11 +32,11 @@ class DraftBucket(BucketAdapter):
 
 
 class DraftAtomics:
-    def increment(self, bucket: DraftBucket, key: str, delta: int) -> int:
+    def increment(self, bucket: object, key: str, delta: int) -> int:
         if delta > S64_MAX:
             raise Err(wit.ErrorOther(f"delta {delta} is above the Redis counter range"))
         try:
-            return bucket.core.increment(key, delta, non_negative=True)
+            return core_bucket(bucket).increment(key, delta, non_negative=True)
         except KeyValueError as exc:
             raise Err(error_of(exc)) from None
 

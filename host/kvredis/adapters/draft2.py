@@ -5,7 +5,13 @@ from __future__ import annotations
 from wasmtime.component import LinkerInstance
 
 from kvredis._wit import Err
-from kvredis.adapters._shared import BatchAdapter, BucketAdapter, StoreAdapter, error_mapper
+from kvredis.adapters._shared import (
+    BatchAdapter,
+    BucketAdapter,
+    StoreAdapter,
+    core_bucket,
+    error_mapper,
+)
 from kvredis.bindings import keyvalue_draft2 as wit
 from kvredis.core import CasConflict, CasHandle, KeyValueCore, KeyValueError
 
@@ -48,19 +54,21 @@ class Draft2Cas:
 
 
 class Draft2Atomics:
-    def increment(self, bucket: Draft2Bucket, key: str, delta: int) -> int:
+    def increment(self, bucket: object, key: str, delta: int) -> int:
         try:
-            return bucket.core.increment(key, delta)
+            return core_bucket(bucket).increment(key, delta)
         except KeyValueError as exc:
             raise Err(error_of(exc)) from None
 
-    def cas_new(self, bucket: Draft2Bucket, key: str) -> Draft2Cas:
+    def cas_new(self, bucket: object, key: str) -> Draft2Cas:
         try:
-            return Draft2Cas(bucket.core.cas(key))
+            return Draft2Cas(core_bucket(bucket).cas(key))
         except KeyValueError as exc:
             raise Err(error_of(exc)) from None
 
-    def swap(self, cas: Draft2Cas, value: bytes) -> None:
+    def swap(self, cas: object, value: bytes) -> None:
+        if not isinstance(cas, Draft2Cas):
+            raise TypeError(f"not a kvredis cas handle: {cas!r}")
         handle = cas.handle
         try:
             handle.bucket.swap(handle, value)

@@ -168,9 +168,7 @@ def _bound_timeouts(
 
 
 def _restore_timeouts(conn: AbstractConnection, settings: ConnectionSettings) -> None:
-    _set_timeouts(
-        conn, settings.connection_timeout_ms / 1000, settings.response_timeout_ms / 1000
-    )
+    _set_timeouts(conn, settings.connection_timeout_ms / 1000, settings.response_timeout_ms / 1000)
 
 
 def _set_timeouts(conn: AbstractConnection, connect: float, response: float) -> None:

@@ -117,9 +117,7 @@ class RedisBackend:
         self, key: bytes, expected: bytes | None, value: bytes
     ) -> tuple[bool, bytes | None]:
         flag = b"0" if expected is None else b"1"
-        reply = self._script(
-            COMPARE_AND_SET, [key], [flag, expected or b"", value], "swap"
-        )
+        reply = self._script(COMPARE_AND_SET, [key], [flag, expected or b"", value], "swap")
         if reply == 1:
             return True, value
         return False, (reply[0] if reply else None)

@@ -23,14 +23,14 @@ IMPORTS = (STORE, ATOMICS, BATCH)
 BUCKET_TYPE = 0x4B560100
 
 __all__ = [
+    "IMPORTS",
+    "PACKAGE",
     "Atomics",
     "Batch",
     "Bucket",
     "Err",
     "Error",
-    "IMPORTS",
     "KeyResponse",
-    "PACKAGE",
     "Store",
     "Tables",
     "add_to_linker",

@@ -24,6 +24,8 @@ BUCKET_TYPE = 0x4B560200
 CAS_TYPE = 0x4B560201
 
 __all__ = [
+    "IMPORTS",
+    "PACKAGE",
     "Atomics",
     "Batch",
     "Bucket",
@@ -31,9 +33,7 @@ __all__ = [
     "CasError",
     "Err",
     "Error",
-    "IMPORTS",
     "KeyResponse",
-    "PACKAGE",
     "Store",
     "Tables",
     "add_to_linker",

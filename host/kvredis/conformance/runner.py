@@ -33,7 +33,9 @@ def guest_path(version: str) -> Path:
     """The packaged conformance guest for a keyvalue version."""
     if version not in VERSIONS:
         raise ConfigError(f"unknown keyvalue version {version!r}; use one of {VERSIONS}")
-    path = Path(str(resources.files("kvredis.conformance") / "guests" / f"conformance-{version}.wasm"))
+    path = Path(
+        str(resources.files("kvredis.conformance") / "guests" / f"conformance-{version}.wasm")
+    )
     if not path.exists():
         raise ConfigError(
             f"the conformance guest {path.name} is missing from this installation; reinstall "
@@ -98,7 +100,10 @@ def write_junit(path: str, results: Iterable[CaseResult], target: str) -> None:
         )
         for result in cases:
             node = ElementTree.SubElement(
-                suite, "testcase", classname=f"conformance.{version}", name=result.name,
+                suite,
+                "testcase",
+                classname=f"conformance.{version}",
+                name=result.name,
                 time=f"{result.seconds:.3f}",
             )
             if not result.passed:

@@ -108,7 +108,9 @@ class Instance:
         try:
             self._instance = linker.instantiate(self.store, component)
         except ExitTrap as exit_trap:
-            raise GuestTrap(f"{label}: exited with status {exit_trap.code} while starting") from None
+            raise GuestTrap(
+                f"{label}: exited with status {exit_trap.code} while starting"
+            ) from None
         except WasmtimeError as exc:
             raise self._classify(exc, "instantiating") from None
         self.broken = False
@@ -169,9 +171,7 @@ class Instance:
         """Call the component's `wasi:cli/run` export; returns the exit status."""
         export = self.info.cli_run_export
         if export is None:
-            raise ExportNotFound(
-                "wasi:cli/run", [sig.name for sig in self.info.functions]
-            )
+            raise ExportNotFound("wasi:cli/run", [sig.name for sig in self.info.functions])
         _, func = self._resolve(f"{export}#run")
         try:
             result = self._invoke(func, [], f"{export}#run")
@@ -215,7 +215,7 @@ class Instance:
         return GuestTrap(f"{self.label}: trapped in {during}: {summary}")
 
 
-class _Exit(Exception):  # noqa: N818 - control flow, never escapes this module
+class _Exit(Exception):
     def __init__(self, code: int) -> None:
         super().__init__(code)
         self.code = code
