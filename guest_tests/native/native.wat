@@ -34,11 +34,16 @@
     (func $get_many (param i32 i32 i32 i32)))
   (import "wasi:keyvalue/batch@0.2.0-draft2" "set-many"
     (func $set_many (param i32 i32 i32 i32)))
+  (import "wasi:clocks/monotonic-clock@0.2.0" "now" (func $now (result i64)))
 
   (memory (export "memory") 64)
-  ;; 0..31: scratch for decimals; 32..79: the return area; the heap starts at 1024.
+  ;; 0..31: scratch for decimals; 32..79: the return area; 1024..: the latency of each
+  ;; operation of the last loop (u64 nanoseconds, up to $lat_cap); the heap comes after.
   (global $ret i32 (i32.const 32))
-  (global $heap (mut i32) (i32.const 1024))
+  (global $lat i32 (i32.const 1024))
+  (global $lat_cap i32 (i32.const 131072))
+  (global $lat_count (mut i32) (i32.const 0))
+  (global $heap (mut i32) (i32.const 1114112))
   (global $bucket (mut i32) (i32.const 0))
   (data (i32.const 900) "stale")
 
@@ -68,6 +73,23 @@
   (func $check_ok
     (if (i32.load8_u (global.get $ret)) (then unreachable)))
 
+  ;; note how long the operation started at `since` took
+  (func $record (param $since i64)
+    (local $now i64)
+    (local.set $now (call $now))
+    (if (i32.lt_u (global.get $lat_count) (global.get $lat_cap))
+      (then
+        (i64.store
+          (i32.add (global.get $lat) (i32.shl (global.get $lat_count) (i32.const 3)))
+          (i64.sub (local.get $now) (local.get $since)))
+        (global.set $lat_count (i32.add (global.get $lat_count) (i32.const 1))))))
+
+  ;; list<u64>: the per-operation latencies of the last loop
+  (func (export "latencies") (result i32)
+    (i32.store (global.get $ret) (global.get $lat))
+    (i32.store offset=4 (global.get $ret) (global.get $lat_count))
+    (global.get $ret))
+
   (func (export "open-bucket") (param $p i32) (param $n i32) (result i32)
     (call $open (local.get $p) (local.get $n) (global.get $ret))
     (if (i32.load8_u (global.get $ret)) (then (return (i32.const 0))))
@@ -75,13 +97,16 @@
     (i32.const 1))
 
   (func (export "get-loop") (param $kp i32) (param $kn i32) (param $n i32) (result i64)
-    (local $total i64) (local $mark i32)
+    (local $t0 i64) (local $total i64) (local $mark i32)
     (local.set $mark (global.get $heap))
+    (global.set $lat_count (i32.const 0))
     (block $done
       (loop $next
         (br_if $done (i32.eqz (local.get $n)))
         (global.set $heap (local.get $mark))
+        (local.set $t0 (call $now))
         (call $get (global.get $bucket) (local.get $kp) (local.get $kn) (global.get $ret))
+        (call $record (local.get $t0))
         (call $check_ok)
         (if (i32.load8_u offset=4 (global.get $ret))
           (then
@@ -94,26 +119,32 @@
 
   (func (export "set-loop")
     (param $kp i32) (param $kn i32) (param $vp i32) (param $vn i32) (param $n i32)
-    (local $mark i32)
+    (local $t0 i64) (local $mark i32)
     (local.set $mark (global.get $heap))
+    (global.set $lat_count (i32.const 0))
     (block $done
       (loop $next
         (br_if $done (i32.eqz (local.get $n)))
         (global.set $heap (local.get $mark))
+        (local.set $t0 (call $now))
         (call $set (global.get $bucket) (local.get $kp) (local.get $kn)
                    (local.get $vp) (local.get $vn) (global.get $ret))
+        (call $record (local.get $t0))
         (call $check_ok)
         (local.set $n (i32.sub (local.get $n) (i32.const 1)))
         (br $next))))
 
   (func (export "exists-loop") (param $kp i32) (param $kn i32) (param $n i32) (result i32)
-    (local $found i32) (local $mark i32)
+    (local $t0 i64) (local $found i32) (local $mark i32)
     (local.set $mark (global.get $heap))
+    (global.set $lat_count (i32.const 0))
     (block $done
       (loop $next
         (br_if $done (i32.eqz (local.get $n)))
         (global.set $heap (local.get $mark))
+        (local.set $t0 (call $now))
         (call $exists (global.get $bucket) (local.get $kp) (local.get $kn) (global.get $ret))
+        (call $record (local.get $t0))
         (call $check_ok)
         (local.set $found
           (i32.add (local.get $found) (i32.load8_u offset=4 (global.get $ret))))
@@ -122,26 +153,32 @@
     (local.get $found))
 
   (func (export "delete-loop") (param $kp i32) (param $kn i32) (param $n i32)
-    (local $mark i32)
+    (local $t0 i64) (local $mark i32)
     (local.set $mark (global.get $heap))
+    (global.set $lat_count (i32.const 0))
     (block $done
       (loop $next
         (br_if $done (i32.eqz (local.get $n)))
         (global.set $heap (local.get $mark))
+        (local.set $t0 (call $now))
         (call $delete (global.get $bucket) (local.get $kp) (local.get $kn) (global.get $ret))
+        (call $record (local.get $t0))
         (call $check_ok)
         (local.set $n (i32.sub (local.get $n) (i32.const 1)))
         (br $next))))
 
   (func (export "increment-loop") (param $kp i32) (param $kn i32) (param $n i32) (result i64)
-    (local $last i64) (local $mark i32)
+    (local $t0 i64) (local $last i64) (local $mark i32)
     (local.set $mark (global.get $heap))
+    (global.set $lat_count (i32.const 0))
     (block $done
       (loop $next
         (br_if $done (i32.eqz (local.get $n)))
         (global.set $heap (local.get $mark))
+        (local.set $t0 (call $now))
         (call $increment (global.get $bucket) (local.get $kp) (local.get $kn) (i64.const 1)
                          (global.get $ret))
+        (call $record (local.get $t0))
         (call $check_ok)
         (local.set $last (i64.load offset=8 (global.get $ret)))
         (local.set $n (i32.sub (local.get $n) (i32.const 1)))
@@ -149,13 +186,16 @@
     (local.get $last))
 
   (func (export "get-many-loop") (param $kp i32) (param $kn i32) (param $n i32) (result i32)
-    (local $found i32) (local $mark i32) (local $at i32) (local $end i32)
+    (local $t0 i64) (local $found i32) (local $mark i32) (local $at i32) (local $end i32)
     (local.set $mark (global.get $heap))
+    (global.set $lat_count (i32.const 0))
     (block $done
       (loop $next
         (br_if $done (i32.eqz (local.get $n)))
         (global.set $heap (local.get $mark))
+        (local.set $t0 (call $now))
         (call $get_many (global.get $bucket) (local.get $kp) (local.get $kn) (global.get $ret))
+        (call $record (local.get $t0))
         (call $check_ok)
         (local.set $n (i32.sub (local.get $n) (i32.const 1)))
         (br $next)))
@@ -172,26 +212,32 @@
     (local.get $found))
 
   (func (export "set-many-loop") (param $ip i32) (param $in i32) (param $n i32)
-    (local $mark i32)
+    (local $t0 i64) (local $mark i32)
     (local.set $mark (global.get $heap))
+    (global.set $lat_count (i32.const 0))
     (block $done
       (loop $next
         (br_if $done (i32.eqz (local.get $n)))
         (global.set $heap (local.get $mark))
+        (local.set $t0 (call $now))
         (call $set_many (global.get $bucket) (local.get $ip) (local.get $in) (global.get $ret))
+        (call $record (local.get $t0))
         (call $check_ok)
         (local.set $n (i32.sub (local.get $n) (i32.const 1)))
         (br $next))))
 
   (func (export "list-all") (result i32)
-    (local $count i32) (local $mark i32) (local $has i32) (local $cp i32) (local $cn i32)
+    (local $t0 i64) (local $count i32) (local $mark i32) (local $has i32) (local $cp i32) (local $cn i32)
     (local.set $mark (global.get $heap))
+    (global.set $lat_count (i32.const 0))
     (loop $page
       ;; the cursor argument is read by the host before the answer is written, so the heap
       ;; (which holds the previous cursor) can be reused for the answer
       (global.set $heap (local.get $mark))
+      (local.set $t0 (call $now))
       (call $list_keys (global.get $bucket) (local.get $has) (local.get $cp) (local.get $cn)
                        (global.get $ret))
+      (call $record (local.get $t0))
       (call $check_ok)
       (local.set $count (i32.add (local.get $count) (i32.load offset=8 (global.get $ret))))
       (local.set $has (i32.load8_u offset=12 (global.get $ret)))
@@ -226,12 +272,14 @@
     (local.get $p))
 
   (func (export "cas-increment-loop") (param $kp i32) (param $kn i32) (param $n i32) (result i32)
-    (local $retries i32) (local $mark i32) (local $cas i32) (local $value i64) (local $at i32)
+    (local $t0 i64) (local $retries i32) (local $mark i32) (local $cas i32) (local $value i64) (local $at i32)
     (local.set $mark (global.get $heap))
+    (global.set $lat_count (i32.const 0))
     (block $done
       (loop $next
         (br_if $done (i32.eqz (local.get $n)))
         (global.set $heap (local.get $mark))
+        (local.set $t0 (call $now))
         (call $cas_new (global.get $bucket) (local.get $kp) (local.get $kn) (global.get $ret))
         (call $check_ok)
         (local.set $cas (i32.load offset=4 (global.get $ret)))
@@ -254,6 +302,7 @@
             (local.set $cas (i32.load offset=8 (global.get $ret)))
             (local.set $retries (i32.add (local.get $retries) (i32.const 1)))
             (br $attempt)))
+        (call $record (local.get $t0))
         (local.set $n (i32.sub (local.get $n) (i32.const 1)))
         (br $next)))
     (local.get $retries))

@@ -67,6 +67,7 @@ _vallist_new_uninit = _proto("wasmtime_component_vallist_new_uninit", None, c_vo
 _valrecord_new_uninit = _proto("wasmtime_component_valrecord_new_uninit", None, c_void_p, c_size_t)
 _valtuple_new_uninit = _proto("wasmtime_component_valtuple_new_uninit", None, c_void_p, c_size_t)
 _val_new = _proto("wasmtime_component_val_new", c_void_p, c_void_p)
+_val_clone = _proto("wasmtime_component_val_clone", None, c_void_p, c_void_p)
 _any_to_host = _proto(
     "wasmtime_component_resource_any_to_host", c_void_p, c_void_p, c_void_p, c_void_p
 )
@@ -362,28 +363,81 @@ def lower_own(ctx: int, addr: int, rep: int, type_id: int) -> None:
     _KIND_WORD.pack_into(_MEM, addr, K_RESOURCE, any_ptr.value or 0)
 
 
+class _Arena:
+    """A value tree laid out in Python-owned memory, then deep-copied by wasmtime at once.
+
+    Lowering a list element by element costs several C calls per element (one allocation
+    per string, list and box). For the lists the keyvalue functions return in bulk, the whole
+    tree is written into one buffer with pointers into itself, and a single
+    `wasmtime_component_val_clone` copies it into wasmtime's allocator. wasmtime never holds
+    on to the arena.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.buffer = bytearray(size)
+        self.base = ctypes.addressof(ctypes.c_char.from_buffer(self.buffer))
+
+    def copy_to(self, addr: int) -> None:
+        _val_clone(self.base, addr)
+
+
+def _aligned(n: int) -> int:
+    return (n + 7) & ~7
+
+
 def lower_string_list(addr: int, values: Sequence[str]) -> None:
-    element = lower_list(addr, len(values))
-    for value in values:
-        lower_string(element, value)
-        element += VAL_SIZE
+    """A ``list<string>`` (the keys of a list-keys page)."""
+    encoded = [v.encode() for v in values]
+    n = len(encoded)
+    blob = b"".join(encoded)
+    arena = _Arena(VAL_SIZE + n * VAL_SIZE + len(blob))
+    buffer, base = arena.buffer, arena.base
+    elements = VAL_SIZE
+    text = elements + n * VAL_SIZE
+    _HEAD.pack_into(buffer, 0, K_LIST, n, base + elements)
+    buffer[text:] = blob
+    pointer = base + text
+    offset = elements
+    for item in encoded:
+        size = len(item)
+        _HEAD.pack_into(buffer, offset, K_STRING, size, pointer)
+        pointer += size
+        offset += VAL_SIZE
+    arena.copy_to(addr)
 
 
 def lower_string_bytes_option_list(
     addr: int, values: Sequence[tuple[str, bytes] | None]
 ) -> None:
     """A ``list<option<tuple<string, list<u8>>>>`` (the answer of get-many)."""
-    element = lower_list(addr, len(values))
-    for item in values:
-        if item is None:
-            _KIND_WORD.pack_into(_MEM, element, K_OPTION, 0)
+    n = len(values)
+    keys = [None if item is None else item[0].encode() for item in values]
+    # per present item: the tuple value, its two fields, the key text, the value's u8 values
+    size = VAL_SIZE + n * VAL_SIZE
+    for item, key in zip(values, keys, strict=True):
+        if item is not None and key is not None:
+            size += 3 * VAL_SIZE + _aligned(len(key)) + len(item[1]) * VAL_SIZE
+    arena = _Arena(size)
+    buffer, base = arena.buffer, arena.base
+    _HEAD.pack_into(buffer, 0, K_LIST, n, base + VAL_SIZE)
+    offset = VAL_SIZE + n * VAL_SIZE
+    element = VAL_SIZE
+    for item, key in zip(values, keys, strict=True):
+        if item is None or key is None:
+            _KIND_WORD.pack_into(buffer, element, K_OPTION, 0)
         else:
-            box = new_box()
-            pair = lower_tuple(box, 2)
-            lower_string(pair, item[0])
-            lower_bytes(pair + VAL_SIZE, item[1])
-            _KIND_WORD.pack_into(_MEM, element, K_OPTION, box)
+            value = item[1]
+            pair, fields, text = offset, offset + VAL_SIZE, offset + 3 * VAL_SIZE
+            data = text + _aligned(len(key))
+            _KIND_WORD.pack_into(buffer, element, K_OPTION, base + pair)
+            _HEAD.pack_into(buffer, pair, K_TUPLE, 2, base + fields)
+            _HEAD.pack_into(buffer, fields, K_STRING, len(key), base + text)
+            _HEAD.pack_into(buffer, fields + VAL_SIZE, K_LIST, len(value), base + data)
+            buffer[text : text + len(key)] = key
+            _write_bytes(base + data, value)
+            offset = data + len(value) * VAL_SIZE
         element += VAL_SIZE
+    arena.copy_to(addr)
 
 
 # --- allocator tuning ----------------------------------------------------------------------
