@@ -14,6 +14,7 @@ allocated through wasmtime's own constructors, because wasmtime frees it after t
 from __future__ import annotations
 
 import ctypes
+import itertools
 import logging
 import struct
 import sys
@@ -387,22 +388,24 @@ def _aligned(n: int) -> int:
 
 def lower_string_list(addr: int, values: Sequence[str]) -> None:
     """A ``list<string>`` (the keys of a list-keys page)."""
-    encoded = [v.encode() for v in values]
-    n = len(encoded)
-    blob = b"".join(encoded)
+    n = len(values)
+    blob = "".join(values).encode()
+    if len(blob) == sum(map(len, values)):
+        sizes = list(map(len, values))  # all ASCII: characters are bytes
+    else:
+        sizes = [len(v.encode()) for v in values]
     arena = _Arena(VAL_SIZE + n * VAL_SIZE + len(blob))
     buffer, base = arena.buffer, arena.base
-    elements = VAL_SIZE
-    text = elements + n * VAL_SIZE
-    _HEAD.pack_into(buffer, 0, K_LIST, n, base + elements)
+    text = VAL_SIZE + n * VAL_SIZE
+    _HEAD.pack_into(buffer, 0, K_LIST, n, base + VAL_SIZE)
     buffer[text:] = blob
-    pointer = base + text
-    offset = elements
-    for item in encoded:
-        size = len(item)
-        _HEAD.pack_into(buffer, offset, K_STRING, size, pointer)
-        pointer += size
-        offset += VAL_SIZE
+    pointers = itertools.accumulate(sizes, initial=base + text)
+    struct.pack_into(
+        "<" + "B7xQQ8x" * n,
+        buffer,
+        VAL_SIZE,
+        *itertools.chain.from_iterable(zip(itertools.repeat(K_STRING), sizes, pointers)),
+    )
     arena.copy_to(addr)
 
 

@@ -171,12 +171,11 @@ class Bucket:
         except BackendError as exc:
             raise _failure(exc) from None
         cut = len(prefix)
-        keys = []
-        for redis_key in raw:
-            try:
-                keys.append(redis_key[cut:].decode())
-            except UnicodeDecodeError:
-                continue  # written by another client; not expressible as a WIT string
+        try:
+            keys = [redis_key[cut:].decode() for redis_key in raw]
+        except UnicodeDecodeError:
+            # Written by another client, and not expressible as a WIT string: leave it out.
+            keys = [k for k in (_utf8(redis_key[cut:]) for redis_key in raw) if k is not None]
         return keys, (next_cursor or None)
 
     # --- atomics --------------------------------------------------------------------------
@@ -235,6 +234,13 @@ class Bucket:
             self._backend.delete_many([prefix + k.encode() for k in keys])
         except BackendError as exc:
             raise _failure(exc) from None
+
+
+def _utf8(raw: bytes) -> str | None:
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        return None
 
 
 class CasHandle:
