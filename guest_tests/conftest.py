@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import redis
+
 import servers
 from kvredis.conformance import guest_path
 

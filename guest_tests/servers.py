@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import redis
+
 from kvredis.embedded import server_binary
 
 REQUIRE_REDIS_ENV = "KVREDIS_REQUIRE_REDIS"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import redis
+
 import servers
 from conftest import invoke_ops, run_kvredis
 

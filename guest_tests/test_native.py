@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import redis
+
 import servers
 from conftest import guest_builder
 from kvredis import GuestTrap, Host

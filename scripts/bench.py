@@ -134,7 +134,7 @@ def compare_and_set_increment(client: redis.Redis) -> None:
     current = client.get(key("cas"))
     value = str(int(current or b"0") + 1).encode()
     flag = b"0" if current is None else b"1"
-    client.evalsha(COMPARE_AND_SET.sha, 1, key("cas"), flag, current or b"", value)
+    client.evalsha(COMPARE_AND_SET.sha.decode(), 1, key("cas"), flag, current or b"", value)
 
 
 def operations(quick: bool) -> list[Op]:
@@ -147,29 +147,107 @@ def operations(quick: bool) -> list[Op]:
     pairs_redis = {key(k): SMALL for k in many}
     value_arg = SMALL.decode()
     return [
-        Op("get 64 B", "get-loop", lambda: ["small"], 1, lambda r: r.get(key("small")),
-           ["GET", "bench:small"], small_n, TARGET_SMALL),
-        Op("set 64 B", "set-loop", lambda: ["small", SMALL], 1,
-           lambda r: r.set(key("small"), SMALL), ["SET", "bench:small", value_arg], small_n,
-           TARGET_SMALL),
-        Op("exists", "exists-loop", lambda: ["small"], 1, lambda r: r.exists(key("small")),
-           ["EXISTS", "bench:small"], small_n, TARGET_SMALL),
-        Op("delete", "delete-loop", lambda: ["gone"], 1, lambda r: r.delete(key("gone")),
-           ["DEL", "bench:gone"], small_n, TARGET_SMALL),
-        Op("increment", "increment-loop", lambda: ["counter"], 1,
-           lambda r: r.incrby(key("counter"), 1), ["INCRBY", "bench:counter", "1"], small_n,
-           TARGET_SMALL),
-        Op("get 1 MiB", "get-loop", lambda: ["big"], 1, lambda r: r.get(key("big")),
-           None, big_n, TARGET_LARGE, BIG),
-        Op("set 1 MiB", "set-loop", lambda: ["big", BIG], 1, lambda r: r.set(key("big"), BIG),
-           None, big_n, TARGET_LARGE),
-        Op(f"get-many {BATCH}", "get-many-loop", lambda: [many], 1,
-           lambda r: r.mget(many_redis), ["MGET", *[k.decode() for k in many_redis]],
-           batch_n, TARGET_LARGE),
-        Op(f"set-many {BATCH}", "set-many-loop", lambda: [pairs], 1,
-           lambda r: r.mset(pairs_redis), None, batch_n, TARGET_LARGE),
-        Op("CAS increment", "cas-increment-loop", lambda: ["cas"], 1, compare_and_set_increment,
-           None, small_n // 4, None),
+        Op(
+            "get 64 B",
+            "get-loop",
+            lambda: ["small"],
+            1,
+            lambda r: r.get(key("small")),
+            ["GET", "bench:small"],
+            small_n,
+            TARGET_SMALL,
+        ),
+        Op(
+            "set 64 B",
+            "set-loop",
+            lambda: ["small", SMALL],
+            1,
+            lambda r: r.set(key("small"), SMALL),
+            ["SET", "bench:small", value_arg],
+            small_n,
+            TARGET_SMALL,
+        ),
+        Op(
+            "exists",
+            "exists-loop",
+            lambda: ["small"],
+            1,
+            lambda r: r.exists(key("small")),
+            ["EXISTS", "bench:small"],
+            small_n,
+            TARGET_SMALL,
+        ),
+        Op(
+            "delete",
+            "delete-loop",
+            lambda: ["gone"],
+            1,
+            lambda r: r.delete(key("gone")),
+            ["DEL", "bench:gone"],
+            small_n,
+            TARGET_SMALL,
+        ),
+        Op(
+            "increment",
+            "increment-loop",
+            lambda: ["counter"],
+            1,
+            lambda r: r.incrby(key("counter"), 1),
+            ["INCRBY", "bench:counter", "1"],
+            small_n,
+            TARGET_SMALL,
+        ),
+        Op(
+            "get 1 MiB",
+            "get-loop",
+            lambda: ["big"],
+            1,
+            lambda r: r.get(key("big")),
+            None,
+            big_n,
+            TARGET_LARGE,
+            BIG,
+        ),
+        Op(
+            "set 1 MiB",
+            "set-loop",
+            lambda: ["big", BIG],
+            1,
+            lambda r: r.set(key("big"), BIG),
+            None,
+            big_n,
+            TARGET_LARGE,
+        ),
+        Op(
+            f"get-many {BATCH}",
+            "get-many-loop",
+            lambda: [many],
+            1,
+            lambda r: r.mget(many_redis),
+            ["MGET", *[k.decode() for k in many_redis]],
+            batch_n,
+            TARGET_LARGE,
+        ),
+        Op(
+            f"set-many {BATCH}",
+            "set-many-loop",
+            lambda: [pairs],
+            1,
+            lambda r: r.mset(pairs_redis),
+            None,
+            batch_n,
+            TARGET_LARGE,
+        ),
+        Op(
+            "CAS increment",
+            "cas-increment-loop",
+            lambda: ["cas"],
+            1,
+            compare_and_set_increment,
+            None,
+            small_n // 4,
+            None,
+        ),
     ]
 
 
@@ -201,7 +279,10 @@ def redis_benchmark(sock: str, command: list[str], n: int) -> float | None:
         return None
     done = subprocess.run(
         [tool, "-s", sock, "-c", "1", "-n", str(n), "--csv", *command],
-        capture_output=True, text=True, check=False, timeout=300,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
     rows = list(csv.reader(io.StringIO(done.stdout)))
     if done.returncode != 0 or len(rows) < 2:
@@ -248,7 +329,10 @@ def start_times(url: str, work: Path) -> dict[str, float]:
         started = time.perf_counter()
         done = subprocess.run(
             [str(kvredis), "run", "--redis-url", url, str(counter)],
-            capture_output=True, text=True, env=env, check=False,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
         )
         elapsed = time.perf_counter() - started
         if done.returncode != 0:
@@ -272,8 +356,7 @@ def start_server(work: Path) -> tuple[subprocess.Popen[bytes], str]:
     sock = work / "bench.sock"
     conf = work / "bench.conf"
     conf.write_text(
-        f"port 0\nunixsocket {sock}\nunixsocketperm 700\ndir {work}\nsave \"\"\n"
-        "appendonly no\n"
+        f'port 0\nunixsocket {sock}\nunixsocketperm 700\ndir {work}\nsave ""\nappendonly no\n'
     )
     process = subprocess.Popen(
         [str(server_binary()), str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -302,7 +385,9 @@ def table(results: list[Result], starts: dict[str, float], rss_mb: float) -> str
     ]
     for r in results:
         bench = f"{r.redis_benchmark_us:.1f}" if r.redis_benchmark_us is not None else "n/a"
-        target = "" if r.target is None else f" ({r.target:g} {'met' if r.meets_target else 'MISSED'})"
+        target = (
+            "" if r.target is None else f" ({r.target:g} {'met' if r.meets_target else 'MISSED'})"
+        )
         overhead = f"{r.null_backend_us:.1f}" if r.null_backend_us is not None else ""
         lines.append(
             f"| {r.name} | {r.guest.mean:.1f} ({r.guest.p50:.1f} / {r.guest.p99:.1f}) "
@@ -379,7 +464,9 @@ def main() -> int:
                 for op in operations(args.quick):
                     print(f"measuring {op.name}...", file=sys.stderr)
                     result = Result(
-                        op.name, op.target, guest_timing(instance, op, op.n),
+                        op.name,
+                        op.target,
+                        guest_timing(instance, op, op.n),
                         redis_py_timing(client, op, op.n),
                         redis_benchmark(sock, op.benchmark, op.n) if op.benchmark else None,
                     )

@@ -418,9 +418,17 @@ class Package:
             return lines
         return _unsupported(kind)  # type: ignore[return-value]
 
+    def is_blob(self, t: TypeRef) -> bool:
+        """A list<u8> parameter: passed as a canon.Blob, so its size is known before a copy."""
+        kind, body = self.kind(t)
+        return kind == "list" and self.resolve(body) == "u8"
+
+    def param_annotation(self, t: TypeRef) -> str:
+        return "canon.Blob" if self.is_blob(t) else self.annotation(t)
+
     def signature(self, fn: dict[str, Any], skip_self: bool) -> tuple[str, str, list[str]]:
         params = fn["params"][1:] if skip_self else fn["params"]
-        args = ", ".join(f"{snake(p['name'])}: {self.annotation(p['type'])}" for p in params)
+        args = ", ".join(f"{snake(p['name'])}: {self.param_annotation(p['type'])}" for p in params)
         result = fn.get("result")
         doc: list[str] = []
         if result is None:
@@ -525,7 +533,10 @@ class Package:
         for i, p in enumerate(fn["params"]):
             var = "self_" if is_method and i == 0 else f"arg_{snake(p['name'])}"
             addr = "args" if i == 0 else f"args + {i} * VAL_SIZE"
-            lines.append(f"            {var} = {self.lift(p['type'], addr)}")
+            lifted = (
+                f"canon.Blob({addr})" if self.is_blob(p["type"]) else self.lift(p["type"], addr)
+            )
+            lines.append(f"            {var} = {lifted}")
             if not (is_method and i == 0):
                 call_args.append(var)
         target = "self_" if is_method else "host"

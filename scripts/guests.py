@@ -176,8 +176,17 @@ def build_native(out: Path) -> Path:
                 shutil.copytree(WIT / dep, package / "deps" / dep)
             core, component = Path(tmp) / "core.wasm", Path(tmp) / "native.wasm"
             for command in (
-                [tool, "component", "embed", str(package), "--world", "native",
-                 str(NATIVE_WAT), "-o", str(core)],
+                [
+                    tool,
+                    "component",
+                    "embed",
+                    str(package),
+                    "--world",
+                    "native",
+                    str(NATIVE_WAT),
+                    "-o",
+                    str(core),
+                ],
                 [tool, "component", "new", str(core), "-o", str(component)],
             ):
                 done = subprocess.run(command, capture_output=True, text=True, check=False)

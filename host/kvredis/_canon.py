@@ -169,10 +169,23 @@ def lift_bytes(addr: int) -> bytes:
     return _bytes_at(data, size)
 
 
-def list_length(addr: int) -> int:
-    """Elements in the list at `addr`, read before lifting it (to refuse what is too big)."""
-    size: int = _Q.unpack_from(_MEM, addr + 8)[0]
-    return size
+class Blob:
+    """A ``list<u8>`` argument, read on demand: its length is known without copying it.
+
+    Valid only during the host call that received it (wasmtime frees the arguments after).
+    """
+
+    __slots__ = ("_addr",)
+
+    def __init__(self, addr: int) -> None:
+        self._addr = addr
+
+    def __len__(self) -> int:
+        size: int = _Q.unpack_from(_MEM, self._addr + 8)[0]
+        return size
+
+    def read(self) -> bytes:
+        return lift_bytes(self._addr)
 
 
 def lift_u64(addr: int) -> int:
@@ -409,9 +422,7 @@ def lower_string_list(addr: int, values: Sequence[str]) -> None:
     arena.copy_to(addr)
 
 
-def lower_string_bytes_option_list(
-    addr: int, values: Sequence[tuple[str, bytes] | None]
-) -> None:
+def lower_string_bytes_option_list(addr: int, values: Sequence[tuple[str, bytes] | None]) -> None:
     """A ``list<option<tuple<string, list<u8>>>>`` (the answer of get-many)."""
     n = len(values)
     keys = [None if item is None else item[0].encode() for item in values]

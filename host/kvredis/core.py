@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from kvredis.backend.base import Backend, BackendError
 from kvredis.layout import KeyLayout, glob_escape
@@ -18,6 +19,17 @@ DEFAULT_MAX_VALUE_BYTES = 64 * 1024 * 1024
 DEFAULT_PAGE_SIZE = 1000
 S64_MAX = 2**63 - 1
 S64_MIN = -(2**63)
+
+
+class LazyValue(Protocol):
+    """A value whose size is known before it is copied (a guest's list<u8> argument)."""
+
+    def __len__(self) -> int: ...
+
+    def read(self) -> bytes: ...
+
+
+Value = bytes | LazyValue
 
 
 class KeyValueError(Exception):
@@ -119,11 +131,16 @@ class Bucket:
         if self.read_only:
             raise AccessDenied(f"bucket {self.name!r} is read-only")
 
-    def _check_value(self, value: bytes) -> None:
+    def _check_value(self, value: Value) -> None:
         if len(value) > self._max_value:
             raise StoreFailure(
                 f"value of {len(value)} bytes is above the limit of {self._max_value} bytes"
             )
+
+    def _accepted(self, value: Value) -> bytes:
+        """The value's bytes, refused (before they are copied) when above the limit."""
+        self._check_value(value)
+        return value if isinstance(value, bytes) else value.read()
 
     def _checked(self, value: bytes | None) -> bytes | None:
         if value is not None:
@@ -141,11 +158,11 @@ class Bucket:
         except BackendError as exc:
             raise _failure(exc) from None
 
-    def set(self, key: str, value: bytes) -> None:
+    def set(self, key: str, value: Value) -> None:
         self._writable()
-        self._check_value(value)
+        data = self._accepted(value)
         try:
-            self._backend.set(self.prefix + key.encode(), value)
+            self._backend.set(self.prefix + key.encode(), data)
         except BackendError as exc:
             raise _failure(exc) from None
 
@@ -193,12 +210,12 @@ class Bucket:
     def cas(self, key: str) -> CasHandle:
         return CasHandle(self, key, self.get(key))
 
-    def swap(self, handle: CasHandle, value: bytes) -> None:
+    def swap(self, handle: CasHandle, value: Value) -> None:
         self._writable()
-        self._check_value(value)
+        data = self._accepted(value)
         try:
             done, current = self._backend.compare_and_set(
-                self.prefix + handle.key.encode(), handle.snapshot, value
+                self.prefix + handle.key.encode(), handle.snapshot, data
             )
         except BackendError as exc:
             raise _failure(exc) from None

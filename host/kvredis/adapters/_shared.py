@@ -6,7 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 from kvredis._wit import Err
-from kvredis.core import AccessDenied, Bucket, KeyValueCore, KeyValueError, NoSuchStore
+from kvredis.core import (
+    AccessDenied,
+    Bucket,
+    KeyValueCore,
+    KeyValueError,
+    LazyValue,
+    NoSuchStore,
+)
 
 ErrorOf = Callable[[KeyValueError], Any]
 
@@ -42,7 +49,7 @@ class BucketAdapter:
         except KeyValueError as exc:
             raise Err(self.error_of(exc)) from None
 
-    def set(self, key: str, value: bytes) -> None:
+    def set(self, key: str, value: LazyValue) -> None:
         try:
             self.core.set(key, value)
         except KeyValueError as exc:

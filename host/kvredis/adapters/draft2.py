@@ -13,7 +13,7 @@ from kvredis.adapters._shared import (
     error_mapper,
 )
 from kvredis.bindings import keyvalue_draft2 as wit
-from kvredis.core import CasConflict, CasHandle, KeyValueCore, KeyValueError
+from kvredis.core import CasConflict, CasHandle, KeyValueCore, KeyValueError, LazyValue
 
 PACKAGE = wit.PACKAGE
 error_of = error_mapper(wit)
@@ -66,7 +66,7 @@ class Draft2Atomics:
         except KeyValueError as exc:
             raise Err(error_of(exc)) from None
 
-    def swap(self, cas: object, value: bytes) -> None:
+    def swap(self, cas: object, value: LazyValue) -> None:
         if not isinstance(cas, Draft2Cas):
             raise TypeError(f"not a kvredis cas handle: {cas!r}")
         handle = cas.handle

@@ -92,7 +92,7 @@ class Bucket(Protocol):
         """`[method]bucket.get`. Raise `Err(Error)` for the err case."""
         ...
 
-    def set(self, key: str, value: bytes) -> None:
+    def set(self, key: str, value: canon.Blob) -> None:
         """`[method]bucket.set`. Raise `Err(Error)` for the err case."""
         ...
 
@@ -136,7 +136,7 @@ class Atomics(Protocol):
         """`increment`. Raise `Err(Error)` for the err case."""
         ...
 
-    def swap(self, cas: Cas, value: bytes) -> None:
+    def swap(self, cas: Cas, value: canon.Blob) -> None:
         """`swap`. Raise `Err(CasError)` for the err case."""
         ...
 
@@ -206,7 +206,7 @@ def add_store_to_linker(root: LinkerInstance, host: Store, tables: Tables) -> No
         def _method_bucket_set(ctx: int, args: int, results: int) -> None:
             self_ = tables.bucket.get(canon.lift_borrow(ctx, args))
             arg_key = canon.lift_string(args + 1 * VAL_SIZE)
-            arg_value = canon.lift_bytes(args + 2 * VAL_SIZE)
+            arg_value = canon.Blob(args + 2 * VAL_SIZE)
             try:
                 self_.set(arg_key, arg_value)
             except Err as err:
@@ -339,7 +339,7 @@ def add_atomics_to_linker(root: LinkerInstance, host: Atomics, tables: Tables) -
 
         def _swap(ctx: int, args: int, results: int) -> None:
             arg_cas = tables.cas.take(canon.lift_own(ctx, args))
-            arg_value = canon.lift_bytes(args + 1 * VAL_SIZE)
+            arg_value = canon.Blob(args + 1 * VAL_SIZE)
             try:
                 host.swap(arg_cas, arg_value)
             except Err as err:
