@@ -171,3 +171,22 @@ def test_custom_prefix_template(
     assert invoke_ops(server.url, guest, "a", "set", "b/k", "w", flags=flags) == {"ok": None}
     # '/' surrounds the bucket in this template, so it is escaped in bucket names
     assert sorted(db.keys()) == [b"app/a%2Fb/k", b"app/a/b/k"]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_wrong_type_keys_are_other_errors_not_traps(
+    server: servers.ServerProcess,
+    db: redis.Redis,
+    conformance_guest: Callable[[str], Path],
+    version: str,
+) -> None:
+    """Another client left a list where the guest expects a string."""
+    guest = conformance_guest(version)
+    db.rpush(b"b:k", b"not a string")
+    for op, args in [("get", ["k"]), ("increment", ["k", "1"])]:
+        outcome = invoke_ops(server.url, guest, "b", op, *args)
+        assert outcome["err"] == "other", (op, outcome)
+        assert "WRONGTYPE" in outcome["message"] or "wrong kind" in outcome["message"], outcome
+    # get-many is one MGET, which answers nil for a key that holds no string.
+    assert invoke_ops(server.url, guest, "b", "get-many", "k") == {"ok": [None]}
+    assert db.lrange(b"b:k", 0, -1) == [b"not a string"]
