@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib.util
 import io
 import json
 import os
@@ -37,6 +36,7 @@ from typing import Any
 
 import redis
 
+import guests
 from kvredis import Host
 from kvredis.backend.null import NullBackend
 from kvredis.backend.redis import COMPARE_AND_SET
@@ -59,15 +59,6 @@ TARGET_SMALL = 0.9
 TARGET_LARGE = 0.8
 TARGET_OVERHEAD_US = 10.0
 TARGET_WARM_START_S = 0.5
-
-
-def load_guest_builder() -> Any:
-    spec = importlib.util.spec_from_file_location("kvredis_guests", ROOT / "scripts/guests.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["kvredis_guests"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @dataclass
@@ -320,7 +311,7 @@ def list_keys(instance: Instance, client: redis.Redis, rounds: int) -> Result:
 
 def start_times(url: str, work: Path) -> dict[str, float]:
     """Cold (empty compile cache) and warm start of the counter example via `kvredis run`."""
-    counter = load_guest_builder().build_example("counter")
+    counter = guests.build_example("counter")
     kvredis = Path(sys.executable).parent / "kvredis"
     cache = work / "cold-cache"
 
@@ -448,7 +439,7 @@ def main() -> int:
     OUT.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kvredis-bench-") as tmp:
         work = Path(tmp)
-        guest = load_guest_builder().build_native(work / "native.wasm")
+        guest = guests.build_native(work / "native.wasm")
         process, sock = start_server(work)
         url = f"unix://{sock}"
         try:

