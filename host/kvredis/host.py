@@ -22,7 +22,7 @@ from kvredis.backend.settings import ConnectionSettings
 from kvredis.backend.urls import UrlError, check_url, redact
 from kvredis.core import DEFAULT_MAX_VALUE_BYTES, KeyValueCore, StoreConfig
 from kvredis.embedded import EmbeddedServer
-from kvredis.errors import ConfigError, RedisUnavailable, UnsatisfiedImports
+from kvredis.errors import ConfigError, InvalidArguments, RedisUnavailable, UnsatisfiedImports
 from kvredis.layout import DEFAULT_TEMPLATE, KeyLayout, LayoutError
 from kvredis.runtime.engine import load_component
 from kvredis.runtime.imports import ComponentInfo, describe
@@ -59,11 +59,24 @@ class RunResult:
 class Host:
     """A Redis server (embedded or given by URL) plus the rules components run under.
 
+    Use it as a context manager; it connects on entry (or on first use) and, on exit, closes
+    its connections and stops the embedded server if it started one:
+
+        with kvredis.Host("redis://localhost:6379/0", buckets=["counter"]) as host:
+            counter = host.load("counter.wasm")
+            print(counter.run().stdout)
+
+    `redis_url`: `redis://`, `rediss://` or `unix://`; None starts the embedded Valkey with
+    its data in `data_dir` (default `.kvredis/` of the working directory).
     `buckets`: when given, only these bucket identifiers open (others get `no-such-store`);
     a mapping may send a bucket to another server (`{"cache": "redis://..."}`, None for the
     default server). `read_only`: buckets whose every write gets `access-denied`.
     `key_prefix`: the key layout template (`{bucket}:` by default; `""` for raw keys).
-    `timeout` (seconds) and `max_memory` (bytes or `64M`) limit each guest call.
+    `timeout` (seconds) and `max_memory` (bytes, or a size such as `"64M"`) limit each
+    guest call; `max_value_size` is the largest value a guest may store or read.
+    `connection`: reconnect and timeout settings (the wasmCloud provider's meanings).
+
+    Bad options raise `ConfigError`; an unreachable server raises `RedisUnavailable`.
     """
 
     def __init__(
@@ -81,6 +94,8 @@ class Host:
         backend: Backend | None = None,
     ) -> None:
         self._settings = connection or ConnectionSettings()
+        if not isinstance(key_prefix, str):
+            raise ConfigError(f"key_prefix must be a string, not {key_prefix!r}")
         try:
             self._layout = KeyLayout(key_prefix)
         except LayoutError as exc:
@@ -94,6 +109,10 @@ class Host:
                     check_url(url)
         except UrlError as exc:
             raise ConfigError(str(exc)) from None
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, int | float)
+        ):
+            raise ConfigError(f"timeout must be a number of seconds, not {timeout!r}")
         try:
             self.limits = Limits(
                 timeout_s=timeout,
@@ -104,7 +123,7 @@ class Host:
         self._config = StoreConfig(
             layout=self._layout,
             allowed=None if buckets is None else frozenset(routes),
-            read_only=frozenset(read_only),
+            read_only=_names("read_only", read_only),
             max_value_bytes=parse_size(max_value_size),
         )
         self._redis_url = redis_url
@@ -114,6 +133,8 @@ class Host:
         self._server: EmbeddedServer | None = None
         self._backends: list[Backend] = []
         self._core: KeyValueCore | None = None
+        # Several threads may touch `core` first at once; only one of them may start a server.
+        self._start_lock = threading.RLock()
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -128,8 +149,12 @@ class Host:
 
     def start(self) -> Host:
         """Connect (starting the embedded server if no URL was given); idempotent."""
-        if self._core is not None:
-            return self
+        with self._start_lock:
+            if self._core is None:
+                self._connect()
+        return self
+
+    def _connect(self) -> None:
         try:
             if self._custom_backend is not None:
                 default = self._custom_backend
@@ -146,7 +171,6 @@ class Host:
         except BaseException:
             self.close()
             raise
-        return self
 
     def _open_backend(self, url: str) -> Backend:
         try:
@@ -158,15 +182,16 @@ class Host:
 
     def close(self) -> None:
         """Close connections and stop the embedded server, if this host started one."""
-        self._core = None
-        for backend in self._backends:
-            with contextlib.suppress(Exception):
-                backend.close()
-        self._backends.clear()
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-            self._redis_url = None
+        with self._start_lock:
+            self._core = None
+            for backend in self._backends:
+                with contextlib.suppress(Exception):
+                    backend.close()
+            self._backends.clear()
+            if self._server is not None:
+                self._server.stop()
+                self._server = None
+                self._redis_url = None
 
     # --- facts --------------------------------------------------------------------------
 
@@ -185,9 +210,11 @@ class Host:
 
     @property
     def core(self) -> KeyValueCore:
-        self.start()
-        assert self._core is not None
-        return self._core
+        """The keyvalue core components of this host call (connects on first use)."""
+        with self._start_lock:
+            self.start()
+            assert self._core is not None
+            return self._core
 
     def key_for(self, bucket: str, key: str) -> bytes:
         """The Redis key where (bucket, key) is stored under this host's layout."""
@@ -216,6 +243,7 @@ class Component:
         self.name = Path(path).name
         self._compiled = compiled
         self._default: Instance | None = None
+        self._default_core: KeyValueCore | None = None
         self._lock = threading.Lock()
 
     def instantiate(
@@ -232,14 +260,29 @@ class Component:
         )
 
     def call(self, name: str, *args: Any) -> Any:
-        """Call an exported function with plain Python values (see `kvredis.values`).
+        """Call an exported function with plain Python values; returns its result.
 
+        `name` is `fn` for a function the component exports itself, `iface#fn` or
+        `ns:pkg/iface#fn` for one of an exported interface. Values map as for
+        `kvredis run --invoke` (the table in `kvredis.values`): records are dicts, tuples
+        tuples, list<u8> bytes, an option None or the value, variants
+        `{"tag": case, "value": payload}`, enums case names, flags sets of names. A
+        function's own `result` gives the ok value, or raises `ComponentError` whose
+        `.value` is the err payload.
+
+        Unknown names raise `ExportNotFound`, arguments that do not fit the signature
+        `InvalidArguments`, a trap `GuestTrap` (`GuestTimeout`, `GuestOutOfMemory`).
         Calls share one instance, so guest state persists between them; after a trap the
-        next call gets a fresh instance. An `err` result raises `ComponentError`.
+        next call gets a fresh instance. From several threads, give each thread its own
+        `instantiate()`: calls on this shared instance take turns.
         """
         with self._lock:
-            if self._default is None or self._default.broken:
+            core = self.host.core
+            # An instance is bound to the core it was linked with: after the host was closed
+            # and started again, the old one would talk to closed connections.
+            if self._default is None or self._default.broken or self._default_core is not core:
                 self._default = self.instantiate()
+                self._default_core = core
             return self._default.call(name, args)
 
     def run(
@@ -248,7 +291,20 @@ class Component:
         env: Mapping[str, str] | None = None,
         dirs: Sequence[tuple[str, str]] = (),
     ) -> RunResult:
-        """Run the component's `wasi:cli/run` in a fresh instance, capturing its output."""
+        """Run the component's `wasi:cli/run` in a fresh instance, capturing its output.
+
+        `args` are the guest's arguments (after its program name), `env` its whole
+        environment, `dirs` (host path, guest path) pairs of directories it may open.
+        """
+        for arg in args:
+            if not isinstance(arg, str):
+                raise InvalidArguments(f"run arguments must be strings, got {arg!r}")
+        for key, value in (env or {}).items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise InvalidArguments(f"env must map strings to strings, got {key!r}: {value!r}")
+        for host_path, _guest_path in dirs:
+            if not Path(host_path).is_dir():
+                raise ConfigError(f"dirs: {host_path} is not a directory")
         with tempfile.TemporaryDirectory(prefix="kvredis-run-") as tmp:
             out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
             wasi = WasiOptions(
@@ -267,16 +323,33 @@ class Component:
             )
 
 
+def _names(option: str, names: Iterable[str]) -> frozenset[str]:
+    if isinstance(names, str):
+        raise ConfigError(f"{option} must be a list of bucket names, not a string")
+    found = frozenset(names)
+    for name in found:
+        if not isinstance(name, str):
+            raise ConfigError(f"{option}: bucket names are strings, got {name!r}")
+    return found
+
+
 def _bucket_routes(
     buckets: Mapping[str, str | None] | Iterable[str] | None,
 ) -> dict[str, str | None]:
     if buckets is None:
         return {}
     if isinstance(buckets, Mapping):
-        return dict(buckets)
-    if isinstance(buckets, str):
+        routes = dict(buckets)
+    elif isinstance(buckets, str):
         raise ConfigError("buckets must be a list of names or a mapping, not a string")
-    return dict.fromkeys(buckets)
+    else:
+        routes = dict.fromkeys(buckets)
+    for name, url in routes.items():
+        if not isinstance(name, str):
+            raise ConfigError(f"buckets: bucket names are strings, got {name!r}")
+        if url is not None and not isinstance(url, str):
+            raise ConfigError(f"buckets: the URL of {name!r} must be a string or None")
+    return routes
 
 
 __all__ = ["Component", "Host", "RunResult", "parse_size"]
