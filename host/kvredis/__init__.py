@@ -1,7 +1,9 @@
 """kvredis: run WebAssembly components that import wasi:keyvalue on a real Redis.
 
 The public surface is small: `Host` (a Redis server and the rules components run under),
-`Component` (call its exports, or run it as a command), `RunResult`, and the errors below.
+`Component` (call its exports, or run it as a command), `RunResult`, and the errors below,
+all subclasses of `KvredisError`. `Instance`, `WasiOptions` and `Limits` appear in
+`Component.instantiate`, for one instance per thread or a guest with its own WASI setup.
 """
 
 from kvredis.backend.settings import ConnectionSettings
@@ -20,6 +22,7 @@ from kvredis.errors import (
     UnsatisfiedImports,
 )
 from kvredis.host import Component, Host, RunResult
+from kvredis.runtime.instance import Instance, Limits, WasiOptions
 
 __version__ = "0.1.0"
 
@@ -35,10 +38,13 @@ __all__ = [
     "GuestTimeout",
     "GuestTrap",
     "Host",
+    "Instance",
     "InvalidArguments",
     "KvredisError",
+    "Limits",
     "RedisUnavailable",
     "RunResult",
     "UnsatisfiedImports",
+    "WasiOptions",
     "__version__",
 ]

@@ -246,6 +246,10 @@ class Component:
         self._default_core: KeyValueCore | None = None
         self._lock = threading.Lock()
 
+    def clone(self) -> Component:
+        """The same compiled component with state of its own (no instance shared)."""
+        return Component(self.host, self._compiled, self.info, self.path)
+
     def instantiate(
         self, wasi: WasiOptions | None = None, limits: Limits | None = None
     ) -> Instance:

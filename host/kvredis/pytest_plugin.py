@@ -1,12 +1,11 @@
 """pytest plugin (registered through the `pytest11` entry point): the `kvredis` fixture.
 
-One server per test session: the embedded Valkey, or the server of `--kvredis-url` /
-`REDIS_URL`. Every test starts with an empty database, so point `--kvredis-url` at a
-database you can wipe.
+One server per test session: the server of `--kvredis-url` or `REDIS_URL`, else an embedded
+Valkey with its data in the session's temporary directory. Every test starts with an empty
+database (FLUSHDB), so point `--kvredis-url` at a database you can wipe.
 
     def test_counter(kvredis):
-        result = kvredis.run("counter.wasm")
-        assert result.stdout == "1\\n"
+        assert kvredis.run("counter.wasm").stdout == "1\\n"
         assert kvredis.redis.get("counter:hits") == b"1"
 """
 
@@ -20,6 +19,7 @@ from typing import Any
 import pytest
 import redis
 
+from kvredis.errors import KvredisError
 from kvredis.host import Component, Host, RunResult
 
 
@@ -34,46 +34,93 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-class KvredisFixture:
-    """What a test gets: the server's URL, a redis-py client, and ways to run components."""
+class _Session:
+    """What lives for the whole session: the host, its server and compiled components."""
 
     def __init__(self, host: Host) -> None:
         self.host = host
         self.url = host.redis_url
-        self.redis: redis.Redis = redis.Redis.from_url(self.url)
-        self._components: dict[tuple[str, int], Component] = {}
+        self.redis = redis.Redis.from_url(self.url)
+        self._compiled: dict[tuple[str, int], Component] = {}
 
     def load(self, path: str | os.PathLike[str]) -> Component:
-        """Load a component (compiled once per session and file version)."""
         resolved = Path(path).resolve()
-        key = (str(resolved), resolved.stat().st_mtime_ns if resolved.exists() else 0)
-        if key not in self._components:
-            self._components[key] = self.host.load(resolved)
-        return self._components[key]
+        try:
+            version = resolved.stat().st_mtime_ns
+        except OSError:
+            version = 0  # the load below says what is wrong with the path
+        key = (str(resolved), version)
+        if key not in self._compiled:
+            self._compiled[key] = self.host.load(resolved)
+        # A fresh Component per test: guest state must not leak from one test to the next,
+        # while the compiled code (the slow part) is shared.
+        return self._compiled[key].clone()
 
-    def run(self, path: str | os.PathLike[str], *args: str, **options: Any) -> RunResult:
-        """Run a component's wasi:cli/run with `args`; returns exit code and output."""
-        return self.load(path).run(*args, **options)
+
+class KvredisFixture:
+    """What a test gets: the server's URL, a redis-py client, and ways to run components.
+
+    `url`: the Redis URL (credentials included); `redis`: a redis-py client on it;
+    `host`: the `kvredis.Host` components run on (default rules: every bucket, key layout
+    `{bucket}:{key}`).
+    """
+
+    def __init__(self, session: _Session, request: pytest.FixtureRequest) -> None:
+        self._session = session
+        self._request = request
+        self.host: Host = session.host
+        self.url: str = session.url
+        self.redis: redis.Redis = session.redis
+
+    def load(self, path: str | os.PathLike[str]) -> Component:
+        """Load a component: compiled once per session, a fresh instance for each test."""
+        return self._session.load(path)
+
+    def run(
+        self,
+        path: str | os.PathLike[str],
+        *args: str,
+        env: dict[str, str] | None = None,
+        dirs: list[tuple[str, str]] | None = None,
+    ) -> RunResult:
+        """Run a component's `wasi:cli/run` with `args`; returns exit code, stdout, stderr."""
+        return self.load(path).run(*args, env=env, dirs=dirs or ())
 
     def key(self, bucket: str, key: str) -> bytes:
         """The Redis key of (bucket, key) under the default layout."""
         return self.host.key_for(bucket, key)
 
+    def new_host(self, **options: Any) -> Host:
+        """A `kvredis.Host` on the same server with other rules (`buckets`, `read_only`,
+        `key_prefix`, `timeout`...); it is closed when the test ends."""
+        host = Host(self.url, **options)
+        self._request.addfinalizer(host.close)
+        return host.start()
+
 
 @pytest.fixture(scope="session")
 def _kvredis_session(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[KvredisFixture]:
+) -> Iterator[_Session]:
     url = request.config.getoption("--kvredis-url") or os.environ.get("REDIS_URL") or None
     data_dir = None if url else tmp_path_factory.mktemp("kvredis-server")
-    with Host(url, data_dir=data_dir) as host:
-        fixture = KvredisFixture(host)
-        yield fixture
-        fixture.redis.close()
+    try:
+        host = Host(url, data_dir=data_dir).start()
+    except KvredisError as exc:
+        # A setup problem, not a test failure: one line, no traceback into kvredis.
+        pytest.fail(f"kvredis fixture: {exc}", pytrace=False)
+    try:
+        session = _Session(host)
+        try:
+            yield session
+        finally:
+            session.redis.close()
+    finally:
+        host.close()
 
 
 @pytest.fixture
-def kvredis(_kvredis_session: KvredisFixture) -> KvredisFixture:
+def kvredis(_kvredis_session: _Session, request: pytest.FixtureRequest) -> KvredisFixture:
     """A Redis with an empty database, and a kvredis host on it."""
     _kvredis_session.redis.flushdb()
-    return _kvredis_session
+    return KvredisFixture(_kvredis_session, request)

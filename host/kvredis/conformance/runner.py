@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 import time
@@ -70,21 +71,39 @@ def run_suite(
     return results
 
 
+# Characters XML 1.0 cannot carry at all; a guest's note may contain any of them.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def one_line(text: str) -> str:
+    """A note as one printable line: one line per case is the command's contract."""
+    return " ".join(_NOT_XML.sub("?", text).split())
+
+
 def _print_result(out: TextIO) -> Callable[[CaseResult], None]:
     def report(result: CaseResult) -> None:
         if result.passed:
             out.write(f"PASS {result.version} {result.name} ({result.seconds:.2f} s)\n")
         else:
-            out.write(f"FAIL {result.version} {result.name}: {result.note}\n")
+            out.write(f"FAIL {result.version} {result.name}: {one_line(result.note)}\n")
         out.flush()
 
     return report
 
 
 def write_junit(path: str, results: Iterable[CaseResult], target: str) -> None:
-    suites = ElementTree.Element("testsuites", name="kvredis conformance")
+    """JUnit XML, as CI systems read it: one testsuite per keyvalue version."""
+    every = list(results)
+    suites = ElementTree.Element(
+        "testsuites",
+        name="kvredis conformance",
+        tests=str(len(every)),
+        failures=str(sum(not c.passed for c in every)),
+        errors="0",
+        time=f"{sum(c.seconds for c in every):.3f}",
+    )
     by_version: dict[str, list[CaseResult]] = {}
-    for result in results:
+    for result in every:
         by_version.setdefault(result.version, []).append(result)
     for version, cases in by_version.items():
         suite = ElementTree.SubElement(
@@ -93,6 +112,8 @@ def write_junit(path: str, results: Iterable[CaseResult], target: str) -> None:
             name=f"wasi:keyvalue@0.2.0-{version}",
             tests=str(len(cases)),
             failures=str(sum(not c.passed for c in cases)),
+            errors="0",
+            skipped="0",
             time=f"{sum(c.seconds for c in cases):.3f}",
         )
         ElementTree.SubElement(
@@ -107,7 +128,8 @@ def write_junit(path: str, results: Iterable[CaseResult], target: str) -> None:
                 time=f"{result.seconds:.3f}",
             )
             if not result.passed:
-                ElementTree.SubElement(node, "failure", message=result.note).text = result.note
+                note = _NOT_XML.sub("?", result.note)
+                ElementTree.SubElement(node, "failure", message=one_line(note)).text = note
     ElementTree.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
 
 
@@ -124,6 +146,9 @@ def run_conformance(
     out = out or sys.stdout
     versions = VERSIONS if version == "all" else (version,)
     paths = {v: guest_path(v) for v in versions}
+    if junit and not Path(junit).resolve().parent.is_dir():
+        # Found out before the suite runs, not after: the whole run would be lost.
+        raise ConfigError(f"--junit {junit}: no such directory {Path(junit).parent}")
     with tempfile.TemporaryDirectory(prefix="kvredis-conformance-") as scratch:
         # Without a URL the embedded server runs on a throwaway data directory.
         host = Host(redis_url, connection=connection, data_dir=data_dir if redis_url else scratch)
@@ -135,7 +160,12 @@ def run_conformance(
                 results += run_suite(component, ver, select, _print_result(out))
             target = host.url
     failed = sum(not r.passed for r in results)
+    if not results:
+        out.write(f"no case matches -k {select!r}\n" if select else "no case ran\n")
     out.write(f"{len(results) - failed} passed, {failed} failed\n")
     if junit:
-        write_junit(junit, results, target)
+        try:
+            write_junit(junit, results, target)
+        except OSError as exc:
+            raise ConfigError(f"--junit {junit}: cannot write: {exc.strerror or exc}") from None
     return 1 if failed or not results else 0
