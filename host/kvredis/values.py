@@ -290,7 +290,13 @@ def _variant_case(ty: Any, cases: list[tuple[str, ValType | None]], value: Any) 
             continue
         classes: set[type] = set()
         case_ty.add_classes(classes)
-        if isinstance(value, tuple(classes)):
+        # `object` stands for an untagged option's none: it matches None only, or the ok
+        # case of result<option<T>, E> would swallow every err payload.
+        if object in classes:
+            if value is None:
+                return name, lift(case_ty, value)
+            classes.discard(object)
+        if classes and isinstance(value, tuple(classes)):
             return name, lift(case_ty, value)
     raise TypeError(f"value {value!r} matches no case of {type_name(ty)}")
 
