@@ -5,17 +5,22 @@ bookkeeping, observability hooks). This pool keeps redis-py's `Connection` class
 sockets, AUTH, the hiredis parser) but checks them out of a plain deque, sends pre-packed
 commands and reads raw replies.
 
-Retry rules: a command is re-sent after a connection failure only when it is idempotent, or
-when it provably never left this process (the connection could not be made). Everything
-happens within one deadline per operation, so a guest gets an answer in bounded time.
+Retry rules: a command is re-sent after a connection failure only when it is idempotent, when
+it provably never left this process (the connection could not be made), or when the server
+answered it with an error reply that means it did not run (LOADING after a restart). A wrong
+password or an untrusted TLS certificate is not retried. Everything happens within one
+deadline per operation, so a guest gets an answer in bounded time.
 """
 
 from __future__ import annotations
 
 import contextlib
+import select
+import ssl
 import time
 from collections import deque
 from typing import Any
+from urllib.parse import quote
 
 from redis import exceptions as redis_errors
 from redis.backoff import NoBackoff
@@ -28,6 +33,9 @@ from kvredis.backend.urls import check_url, redact, redact_text
 
 _FIRST_BACKOFF_S = 0.05
 _TRANSIENT = (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError)
+# Failures that another attempt cannot cure: retrying only spends the guest's budget.
+_REFUSED = (redis_errors.AuthenticationError, redis_errors.AuthorizationError)
+_POLL_INPUT = select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP
 
 
 class ServerReplyError(BackendError):
@@ -45,14 +53,33 @@ class ConnectionPool:
         self.url = check_url(url)
         self.display_url = redact(url)
         self.settings = settings
-        options: dict[str, Any] = parse_url(url)
-        self._password = str(options.get("password") or "")
+        try:
+            options: dict[str, Any] = parse_url(url)
+        except ValueError as exc:
+            raise BackendError(
+                f"cannot use the Redis URL {self.display_url}: {redact_text(str(exc))}"
+            ) from None
+        password = str(options.get("password") or "")
+        # The password may appear decoded or percent-encoded in a message: hide both.
+        self._secrets = tuple(
+            sorted({password, quote(password, safe="")} - {""}, key=len, reverse=True)
+        )
         connection_class = options.pop("connection_class", Connection)
+        budget = settings.op_budget_ms
+        # No single wait may outlast the whole operation; shorter budgets cut these only once,
+        # here, rather than with a settimeout syscall per command.
+        self._connect_s = min(settings.connection_timeout_ms, budget) / 1000
+        self._response_s = min(settings.response_timeout_ms, budget) / 1000
         options.update(
-            socket_timeout=settings.response_timeout_ms / 1000,
-            socket_connect_timeout=settings.connection_timeout_ms / 1000,
+            socket_timeout=self._response_s,
+            socket_connect_timeout=self._connect_s,
             retry=Retry(NoBackoff(), 0),
             health_check_interval=0,
+            # Nothing but AUTH and SELECT on connect: no CLIENT SETINFO, and RESP2 (no HELLO,
+            # no maintenance-notification handshake, no push messages). Every round trip of a
+            # handshake is one more wait a hung server could stretch within the budget.
+            driver_info=None,
+            protocol=2,
         )
         if issubclass(connection_class, SSLConnection) and settings.tls_ca_cert:
             options["ssl_ca_certs"] = settings.tls_ca_cert
@@ -99,76 +126,112 @@ class ConnectionPool:
     def execute(self, *args: bytes | str | int, idempotent: bool, what: str) -> Any:
         """Send one command and return its raw reply, within the operation budget.
 
-        `what` names the operation in error messages ("GET", "swap"...).
+        `what` names the operation in error messages ("GET", "swap"...). A command that is not
+        idempotent is never sent twice once it may have reached the server: when its reply is
+        lost, the caller gets an error saying so.
         """
         settings = self.settings
         deadline = time.monotonic() + settings.op_budget_ms / 1000
-        attempt = 0
+        retries = 0
         backoff = _FIRST_BACKOFF_S
+        first = True
         while True:
             sent = False
+            shortened = False
             conn, reused = self._checkout(verify_idle=not idempotent)
             try:
-                shortened = _bound_timeouts(conn, deadline, settings)
-                packed = conn.pack_command(*args)
-                conn.send_packed_command(packed, check_health=False)
+                if not first:
+                    # Later attempts share what is left of the budget.
+                    shortened = self._bound_timeouts(conn, deadline)
+                conn.send_packed_command(conn.pack_command(*args), check_health=False)
                 sent = True
                 reply = conn.read_response(disable_decoding=True)
             except redis_errors.ResponseError as exc:
+                if shortened:
+                    self._restore_timeouts(conn)
                 self._checkin(conn)
-                message = redact_text(str(exc), self._password)
-                raise ServerReplyError(f"{what} failed: {message}", exc) from None
+                raise ServerReplyError(f"{what} failed: {self._redact(str(exc))}", exc) from None
+            except _REFUSED as exc:
+                _discard(conn)
+                raise BackendError(
+                    f"{what}: Redis at {self.display_url} refused the credentials "
+                    f"({self._describe(exc)})"
+                ) from None
             except _TRANSIENT as exc:
                 _discard(conn)
                 self._flush_idle()
                 reason = self._describe(exc)
-                if sent and not idempotent:
+                if _untrusted_certificate(exc):
+                    raise BackendError(
+                        f"{what}: the TLS certificate of {self.display_url} is not trusted "
+                        f"({reason}); give the CA that signed it with --tls-ca-cert "
+                        "(tls_ca_cert in ConnectionSettings)"
+                    ) from None
+                # An error reply (LOADING, max clients...) means the command did not run.
+                answered = getattr(exc, "status_code", None) is not None
+                if sent and not idempotent and not answered:
                     raise BackendError(
                         f"{what}: lost the connection to {self.display_url} after sending "
-                        f"({reason}); the command may or may not have been applied"
+                        f"({reason}); the command may or may not have been applied, "
+                        "so it was not sent again"
                     ) from None
-                attempt += 1
+                first = False
+                # A reused connection that broke before sending was stale, not the server:
+                # trying a fresh one costs no retry.
+                if sent or not reused:
+                    retries += 1
                 remaining = deadline - time.monotonic()
                 delay = min(backoff, settings.reconnect_max_delay_ms / 1000)
-                # A reused connection that broke costs no retry: it was stale, not the server.
-                if reused and not sent:
-                    attempt -= 1
-                if attempt > settings.reconnect_retries or remaining <= delay:
+                if retries > settings.reconnect_retries or remaining <= delay:
                     raise BackendError(
                         f"{what}: Redis at {self.display_url} is unavailable ({reason})"
                     ) from None
-                time.sleep(delay)
+                if delay > 0:
+                    time.sleep(delay)
                 backoff *= 2
                 continue
+            except redis_errors.RedisError as exc:
+                # A reply the client could not make sense of: the connection is unusable.
+                _discard(conn)
+                raise BackendError(
+                    f"{what}: unexpected answer from {self.display_url} ({self._describe(exc)})"
+                ) from None
             except BaseException:
                 _discard(conn)
                 raise
             if shortened:
-                _restore_timeouts(conn, settings)
+                self._restore_timeouts(conn)
             self._checkin(conn)
             return reply
 
+    def _bound_timeouts(self, conn: AbstractConnection, deadline: float) -> bool:
+        """Cut this attempt's timeouts to what is left of the budget; True if they were cut."""
+        remaining = deadline - time.monotonic()
+        if remaining >= self._connect_s and remaining >= self._response_s:
+            return False
+        remaining = max(remaining, 0.001)
+        _set_timeouts(conn, min(self._connect_s, remaining), min(self._response_s, remaining))
+        return True
+
+    def _restore_timeouts(self, conn: AbstractConnection) -> None:
+        _set_timeouts(conn, self._connect_s, self._response_s)
+
+    def _redact(self, text: str) -> str:
+        return redact_text(text, *self._secrets)
+
     def _describe(self, exc: BaseException) -> str:
-        text = str(exc) or type(exc).__name__
-        return redact_text(text, self._password)
+        return self._redact(str(exc) or type(exc).__name__)
 
 
-def _bound_timeouts(
-    conn: AbstractConnection, deadline: float, settings: ConnectionSettings
-) -> bool:
-    """Never let one attempt outlive the operation's deadline; True if timeouts were cut."""
-    remaining = deadline - time.monotonic()
-    connect = settings.connection_timeout_ms / 1000
-    response = settings.response_timeout_ms / 1000
-    if remaining >= connect and remaining >= response:
-        return False  # the common case: leave the socket alone (settimeout is a syscall)
-    remaining = max(remaining, 0.001)
-    _set_timeouts(conn, min(connect, remaining), min(response, remaining))
-    return True
-
-
-def _restore_timeouts(conn: AbstractConnection, settings: ConnectionSettings) -> None:
-    _set_timeouts(conn, settings.connection_timeout_ms / 1000, settings.response_timeout_ms / 1000)
+def _untrusted_certificate(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(8):  # redis-py wraps the ssl error once or twice; never loop forever
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _set_timeouts(conn: AbstractConnection, connect: float, response: float) -> None:
@@ -180,12 +243,19 @@ def _set_timeouts(conn: AbstractConnection, connect: float, response: float) -> 
 
 
 def _looks_closed(conn: AbstractConnection) -> bool:
-    """True when an idle connection has data or EOF pending: the server closed it."""
-    if getattr(conn, "_sock", None) is None:
+    """True when an idle connection has data or EOF pending: the server closed it.
+
+    One poll(2) with no timeout; redis-py's can_read would toggle the socket's blocking mode
+    around a recv, three syscalls.
+    """
+    sock = getattr(conn, "_sock", None)
+    if sock is None:
         return False
     try:
-        return bool(conn.can_read(timeout=0))
-    except _TRANSIENT:
+        poller = select.poll()
+        poller.register(sock, _POLL_INPUT)
+        return bool(poller.poll(0))
+    except (OSError, ValueError):
         return True
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 SCHEMES = ("redis", "rediss", "unix")
 _REDACTED = "***"
 _SECRET_PARAMS = frozenset({"password", "pass", "pwd", "token", "auth"})
-_URL_IN_TEXT = re.compile(r"\b(?:redis|rediss|unix|valkey|valkeys)://[^\s'\"<>]+")
+# Up to the next whitespace: a password may hold quotes or brackets, and what redact() keeps
+# of a trailing quote or period is harmless.
+_URL_IN_TEXT = re.compile(r"\b(?:redis|rediss|unix|valkey|valkeys)://\S+")
 
 
 class UrlError(ValueError):
@@ -27,45 +29,71 @@ def check_url(url: str) -> str:
             f"unsupported Redis URL scheme ({shown}) in {redact(url)}: "
             "use redis://, rediss:// or unix://"
         )
-    if parts.scheme == "unix" and not parts.path:
-        raise UrlError(f"unix:// URL without a socket path: {redact(url)}")
-    if parts.scheme != "unix":
-        if not parts.hostname:
-            raise UrlError(f"Redis URL without a host: {redact(url)}")
-        try:
-            parts.port  # noqa: B018 - parsing validates the port
-        except ValueError:
-            raise UrlError(f"Redis URL with an invalid port: {redact(url)}") from None
-    return url
+    problem = _problem(parts)
+    if problem is None:
+        return url
+    rest = url.split("://", 1)[-1]
+    if "@" in rest and not rest.startswith("/") and "@" not in parts.netloc:
+        problem = "its user or password holds '/', '?' or '#': percent-encode them (%2F, %3F, %23)"
+    raise UrlError(f"Redis URL {redact(url)}: {problem}")
+
+
+def _problem(parts: SplitResult) -> str | None:
+    if parts.scheme == "unix":
+        return None if parts.path else "no socket path"
+    if not parts.hostname:
+        return "no host"
+    try:
+        parts.port  # noqa: B018 - parsing validates the port
+    except ValueError:
+        return "invalid port"
+    database = parts.path.strip("/")
+    if database and not database.isdigit():
+        return f"the path must be a database number, not {database[:20]!r}"
+    return None
+
+
+def _hide_userinfo(userinfo: str) -> str:
+    if ":" in userinfo:
+        return f"{userinfo.split(':', 1)[0]}:{_REDACTED}"
+    # redis://secret@host: a lone userinfo may be a password (or a token).
+    return _REDACTED if userinfo else ""
 
 
 def redact(url: str) -> str:
-    """The URL with any password (in the authority or the query) replaced by ***."""
+    """The URL with any password (in the authority or the query) replaced by ***.
+
+    Errs on the side of hiding: a password with an unencoded `/`, `?` or `#` (which URL
+    parsers take for the start of the path, query or fragment) is hidden too.
+    """
+    scheme, sep, rest = url.partition("://")
     try:
         parts = urlsplit(url)
+        if sep and "@" in rest and not rest.startswith("/") and "@" not in parts.netloc:
+            # The parser ended the authority early, inside the password: everything up to
+            # the last '@' is the userinfo.
+            userinfo, _, after = rest.rpartition("@")
+            parts = urlsplit(f"{scheme}://{_hide_userinfo(userinfo)}@{after}")
     except ValueError:
         return "<unparsable URL>"
     netloc = parts.netloc
     if "@" in netloc:
         userinfo, host = netloc.rsplit("@", 1)
-        if ":" in userinfo:
-            user = userinfo.split(":", 1)[0]
-            netloc = f"{user}:{_REDACTED}@{host}"
-        elif userinfo:
-            # redis://secret@host: a lone userinfo is taken as the password.
-            netloc = f"{_REDACTED}@{host}"
+        netloc = f"{_hide_userinfo(userinfo)}@{host}"
     query = parts.query
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
         query = urlencode(
             [(k, _REDACTED if k.lower() in _SECRET_PARAMS else v) for k, v in pairs], safe="*"
         )
+    # Redis URLs have no use for a fragment; it can only be the tail of a password with '#'.
+    fragment = _REDACTED if parts.fragment else ""
     if not netloc and url.startswith(f"{parts.scheme}://"):
         # urlunsplit would shorten unix:///path to unix:/path
         text = f"{parts.scheme}://{parts.path}"
         text += f"?{query}" if query else ""
-        return text + (f"#{parts.fragment}" if parts.fragment else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+        return text + (f"#{fragment}" if fragment else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
 
 
 def redact_text(text: str, *secrets: str) -> str:
