@@ -31,20 +31,26 @@ _URL_FILE = "server.url"
 _LOG = "server.log"
 _CONF = "valkey.conf"
 _START_TIMEOUT_S = 15.0
-# $0: server binary, $1: config. A watcher stops the server (SIGTERM: it flushes its
-# append-only file) once stdin reaches EOF, which happens when the owning process closes it or
-# dies; the supervisor exits with the server's status, so a failed start is seen at once.
+# $0: server binary, $1: config, $2: socket directory, $3: URL file. A watcher stops the
+# server (SIGTERM: it flushes its append-only file) once stdin reaches EOF, which happens when
+# the owning process closes it or dies; the supervisor exits with the server's status, so a
+# failed start is seen at once. The supervisor and the server inherit the data directory's
+# lock, so it is only free again once the server is gone, even when the owner was killed; and
+# the supervisor cleans up what a killed owner could not (the URL file, the socket directory).
 _SUPERVISOR = """
 exec 3<&0
-"$0" "$1" </dev/null >/dev/null 2>&1 &
+"$0" "$1" </dev/null >/dev/null 2>&1 3<&- &
 server=$!
-( read -r _ignored <&3; kill -TERM "$server" 2>/dev/null ) &
+( read -r _ignored <&3; rm -f "$3"; kill -TERM "$server" 2>/dev/null ) &
 watcher=$!
+exec 3<&-
 trap 'kill -TERM "$server" 2>/dev/null' TERM INT HUP
 wait "$server"
 status=$?
 while kill -0 "$server" 2>/dev/null; do wait "$server"; status=$?; done
 kill "$watcher" 2>/dev/null
+rm -f "$2/redis.sock"
+rmdir "$2" 2>/dev/null
 exit "$status"
 """
 
@@ -103,14 +109,27 @@ class EmbeddedServer:
             raise EmbeddedServerError(
                 f"cannot create the data directory {self.data_dir}: {exc.strerror}"
             ) from None
-        fd = os.open(self.data_dir / _LOCK, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            os.close(fd)
-            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
-                raise
-            return self._join_running()
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while True:
+            fd = os.open(self.data_dir / _LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                os.close(fd)
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                    raise
+            # Another process's server: share it once it answers. The lock may also be held by
+            # a server that is stopping (its owner is gone); it frees the lock when it is down.
+            url = self._running_url()
+            if url is not None:
+                self.url, self.shared = url, True
+                return url
+            if time.monotonic() > deadline:
+                raise EmbeddedServerError(
+                    f"another kvredis holds {self.data_dir}, but its server does not answer"
+                )
+            time.sleep(0.05)
         self._lock_fd = fd
         try:
             self._launch()
@@ -119,19 +138,12 @@ class EmbeddedServer:
             raise
         return self.url
 
-    def _join_running(self) -> str:
-        deadline = time.monotonic() + _START_TIMEOUT_S
-        url_file = self.data_dir / _URL_FILE
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                url = url_file.read_text().strip()
-                if url.startswith("unix://") and _ping(url.removeprefix("unix://")):
-                    self.url, self.shared = url, True
-                    return url
-            time.sleep(0.05)
-        raise EmbeddedServerError(
-            f"another kvredis process holds {self.data_dir} but its server does not answer"
-        )
+    def _running_url(self) -> str | None:
+        with contextlib.suppress(OSError):
+            url = (self.data_dir / _URL_FILE).read_text().strip()
+            if url.startswith("unix://") and _ping(url.removeprefix("unix://")):
+                return url
+        return None
 
     def _launch(self) -> None:
         binary = server_binary()
@@ -151,8 +163,17 @@ class EmbeddedServer:
         ]
         conf.write_text("\n".join(lines) + "\n")
         self._process = subprocess.Popen(
-            ["/bin/sh", "-c", _SUPERVISOR, str(binary), str(conf)],
+            [
+                "/bin/sh",
+                "-c",
+                _SUPERVISOR,
+                str(binary),
+                str(conf),
+                str(self._socket_dir),
+                str(self.data_dir / _URL_FILE),
+            ],
             stdin=subprocess.PIPE,
+            pass_fds=(self._lock_fd,) if self._lock_fd is not None else (),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             cwd=self.data_dir,
