@@ -31,7 +31,7 @@ from kvredis.errors import (
 )
 from kvredis.host import Host, parse_size
 from kvredis.layout import DEFAULT_TEMPLATE
-from kvredis.runtime.instance import WasiOptions
+from kvredis.runtime.instance import WasiOptions, find_export
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -39,18 +39,32 @@ EXIT_INTERRUPTED = 130
 RUN_EXAMPLES = """\
 examples:
   kvredis run app.wasm                          embedded server, data in ./.kvredis/
+  kvredis run --data-dir /tmp/kv app.wasm       embedded server, data in /tmp/kv
   kvredis run --redis-url redis://:pw@db:6379/2 app.wasm --verbose
+                                                words after COMPONENT go to the guest
   REDIS_URL=unix:///run/redis.sock kvredis run app.wasm
+  kvredis run --redis-url rediss://db:6380 --tls-ca-cert ca.pem app.wasm
+  kvredis run --reconnect-retries 5 --reconnect-max-delay 1000 --connection-timeout 500 \\
+              --response-timeout 2000 --op-timeout 5000 app.wasm
   kvredis run --bucket counter --bucket cache=redis://cache:6379 app.wasm
+                                                only these buckets; cache on another server
+  kvredis run --bucket sessions=redis://db:6379/3 app.wasm   a bucket in database 3
   kvredis run --read-only config --key-prefix 'myapp:{bucket}:' app.wasm
   kvredis run --key-prefix '' app.wasm          raw keys, as wasmCloud's keyvalue-redis does
+  kvredis run --max-value-size 1M app.wasm
   kvredis run --invoke 'bump("b", "k", 5)' app.wasm
-  kvredis run --env MODE=dev --dir ./data::/data --timeout 30 --max-memory 256M app.wasm
+  kvredis run --invoke 'ops#call("b", "get", ["k"])' app.wasm   a function of an interface
+  kvredis run --env MODE=dev --env HOME --dir ./data::/data app.wasm
+  kvredis run --inherit-env --dir ./data --timeout 30 --max-memory 256M app.wasm
 
 --invoke prints the result as one line of JSON: records as objects, tuples and lists as
-arrays, list<u8> as an array of numbers, none as null, enums as strings, variants as
-{"tag": ..., "value": ...}; an err result prints {"err": ...} and exits 1. Name functions
-of exported interfaces `iface#fn` or `ns:pkg/iface#fn`.
+arrays, list<u8> as an array of numbers, none as null, enums as strings, flags as arrays of
+names, variants as {"tag": ..., "value": ...}; an err result prints {"err": ...} and exits
+with status 1. Name functions of exported interfaces `iface#fn` or `ns:pkg/iface#fn`. A
+list<u8> argument is an array of numbers or a string (its UTF-8 bytes).
+
+exit status: the guest's (0 for ok, 1 for err); 1 for a trap or an err from --invoke; 2 for
+a usage or setup error (bad flag, missing file, unreachable Redis); 130 on Ctrl-C.
 """
 
 
@@ -70,9 +84,12 @@ def _positive_int(text: str) -> int:
 
 
 def _milliseconds(text: str) -> int:
-    value = _positive_int(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("expected milliseconds above zero")
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected milliseconds, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected milliseconds above zero, got {text}")
     return value
 
 
@@ -101,7 +118,8 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--redis-url",
         metavar="URL",
-        default=os.environ.get("REDIS_URL"),
+        # An empty REDIS_URL is taken as unset, as shells and CI files often leave it.
+        default=os.environ.get("REDIS_URL") or None,
         help="redis://, rediss:// or unix:// URL (default: $REDIS_URL, else the embedded server)",
     )
     d = ConnectionSettings()
@@ -169,17 +187,22 @@ def _connection_settings(args: argparse.Namespace) -> ConnectionSettings:
     )
 
 
+def _add_verbose(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default,
+        help="log what happens, with full error details, on stderr",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="kvredis",
         description="Run WebAssembly components that import wasi:keyvalue on a real Redis.",
     )
-    parser.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        help="log what happens, with full error details, on stderr",
-    )
+    _add_verbose(parser, False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     run = sub.add_parser(
@@ -259,9 +282,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="cap the guest's linear memory (e.g. 64M, 1G)",
     )
     run.add_argument("component", metavar="COMPONENT", help="the component (.wasm) to run")
-    run.add_argument(
+    guest_args = run.add_argument(
         "args", metavar="ARGS", nargs=argparse.REMAINDER, help="arguments passed to the guest"
     )
+    # argparse counts a REMAINDER positional as required in its "required" message.
+    guest_args.required = False
 
     server = sub.add_parser(
         "server",
@@ -302,6 +327,10 @@ def build_parser() -> argparse.ArgumentParser:
     conformance.add_argument(
         "-k", metavar="SUBSTRING", dest="select", help="only cases whose name contains SUBSTRING"
     )
+    for command in (run, server, inspect, conformance):
+        # `kvredis run -v ...` as well as `kvredis -v run ...`; SUPPRESS keeps a subcommand
+        # from resetting a -v given before it.
+        _add_verbose(command, argparse.SUPPRESS)
     return parser
 
 
@@ -405,6 +434,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     invoke = values.parse_invoke(args.invoke) if args.invoke else None
     component = host.load(args.component, _compiling_note(args.component))
+    # Settle what to call before any server starts, so a typo costs no server start.
+    if invoke is not None:
+        find_export(component.info, invoke[0])
+    elif component.info.cli_run_export is None:
+        listing = ", ".join(sig.name for sig in component.info.functions) or "none"
+        raise ConfigError(
+            f"{args.component} has no wasi:cli/run export to run; call one of its functions "
+            f"with --invoke (its exports: {listing})"
+        )
     with host:
         if args.verbose:
             _say(f"redis: {host.url}; keyvalue: {', '.join(component.info.keyvalue_packages)}")

@@ -123,23 +123,14 @@ class Instance:
 
     def _resolve(self, name: str) -> tuple[str, Func]:
         """Find an exported function by `fn`, `iface#fn` or `ns:pkg/iface[@ver]#fn`."""
-        names = [sig.name for sig in self.info.functions]
-        if name in names:
-            wanted = name
-        else:
-            candidates = [n for n in names if _matches(n, name)]
-            if len(candidates) != 1:
-                if candidates:
-                    raise ExportNotFound(name, candidates)
-                raise ExportNotFound(name, names)
-            wanted = candidates[0]
+        wanted = find_export(self.info, name)
         store = self.store
         iface, sep, fn = wanted.rpartition("#")
         parent = self._instance.get_export_index(store, iface) if sep else None
         index = self._instance.get_export_index(store, fn if sep else wanted, parent)
         func = self._instance.get_func(store, index) if index is not None else None
         if func is None:
-            raise ExportNotFound(name, names)
+            raise ExportNotFound(name, [sig.name for sig in self.info.functions])
         return wanted, func
 
     def call(self, name: str, args: Sequence[Any]) -> Any:
@@ -249,3 +240,15 @@ def _matches(full: str, wanted: str) -> bool:
         return True
     short = base.rsplit("/", 1)[-1]
     return w_iface == short
+
+
+def find_export(info: ComponentInfo, name: str) -> str:
+    """The full name of the exported function `name` (`fn`, `iface#fn` or
+    `ns:pkg/iface[@ver]#fn`); checked before anything starts, so a typo costs nothing."""
+    names = [sig.name for sig in info.functions]
+    if name in names:
+        return name
+    candidates = [n for n in names if _matches(n, name)]
+    if len(candidates) != 1:
+        raise ExportNotFound(name, candidates or names)
+    return candidates[0]
