@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import select
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -56,7 +58,8 @@ class WasiOptions:
     stderr_path: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def config(self) -> WasiConfig:
+    def config(self, stderr_path: str | None = None) -> WasiConfig:
+        """The WASI configuration; `stderr_path` overrides where stderr goes."""
         wasi = WasiConfig()
         wasi.argv = [self.program, *self.args]
         env = list(os.environ.items()) if self.inherit_env else []
@@ -71,11 +74,80 @@ class WasiOptions:
             wasi.inherit_stdout()
         else:
             wasi.stdout_file = self.stdout_path
-        if self.stderr_path is None:
+        stderr_path = stderr_path or self.stderr_path
+        if stderr_path is None:
             wasi.inherit_stderr()
         else:
-            wasi.stderr_file = self.stderr_path
+            wasi.stderr_file = stderr_path
         return wasi
+
+
+class _StderrTap:
+    """Passes a guest's stderr through unchanged, remembering the tail of the current call.
+
+    With a memory limit, a guest that hits it sees `memory.grow` fail, then traps in a way that
+    names no cause (`unreachable`, once its allocator gives up); what it printed on the way
+    (CPython's MemoryError, Rust's "memory allocation of N bytes failed") is the evidence.
+
+    wasmtime writes into a pipe that a thread of ours forwards. (A `stderr_custom` callback
+    would be simpler, but wasmtime runs it on its own threads, which abort the process when
+    they call into a Python that is shutting down.)
+    """
+
+    _KEEP = 4096
+
+    def __init__(self, destination: str | None) -> None:
+        self._read_end, self._write_end = os.pipe()
+        os.set_blocking(self._read_end, False)
+        self.guest_path = f"/dev/fd/{self._write_end}"
+        if destination is None:
+            self._out, self._own_out = 2, False
+        else:
+            self._out = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+            self._own_out = True
+        self.tail = b""
+        self._open = True
+        self._lock = threading.Lock()
+        threading.Thread(target=self._pump, name="kvredis-stderr", daemon=True).start()
+
+    def attached(self) -> None:
+        """wasmtime holds its own descriptor now: drop ours, so the store's end is the last
+        and the pump sees end-of-file when the store goes."""
+        os.close(self._write_end)
+
+    def drain(self) -> None:
+        """Forward what the guest wrote so far (its writes are done when a call returns)."""
+        with self._lock:
+            if self._open:
+                self._forward()
+
+    def _pump(self) -> None:
+        poller = select.poll()
+        poller.register(self._read_end, select.POLLIN)
+        while True:
+            poller.poll()
+            with self._lock:
+                if not self._forward():
+                    self._open = False
+                    os.close(self._read_end)
+                    if self._own_out:
+                        os.close(self._out)
+                    return
+
+    def _forward(self) -> bool:
+        """Copy the pipe's pending bytes out; False at end-of-file. Called with the lock."""
+        while True:
+            try:
+                data = os.read(self._read_end, 65536)
+            except BlockingIOError:
+                return True
+            if not data:
+                return False
+            self.tail = (self.tail + data)[-self._KEEP :]
+            view = memoryview(data)
+            with contextlib.suppress(OSError):  # a closed stderr must not stop the guest
+                while view:
+                    view = view[os.write(self._out, view) :]
 
 
 class Instance:
@@ -95,9 +167,16 @@ class Instance:
         self._limits = limits
         eng = engine()
         self.store = Store(eng)
+        self._tap: _StderrTap | None = None
         if limits.max_memory_bytes is not None:
             self.store.set_limits(memory_size=limits.max_memory_bytes)
-        self.store.set_wasi(wasi.config())
+            self._tap = _StderrTap(wasi.stderr_path)
+            try:
+                self.store.set_wasi(wasi.config(self._tap.guest_path))
+            finally:
+                self._tap.attached()
+        else:
+            self.store.set_wasi(wasi.config())
         linker = Linker(eng)
         linker.add_wasip2()
         with linker.root() as root:
@@ -178,10 +257,17 @@ class Instance:
             raise GuestTrap(f"{self.label}: the instance trapped earlier and cannot be reused")
         with self._lock:
             self._arm_deadline()
+            tap = self._tap
+            if tap is not None:
+                tap.tail = b""
             try:
                 result = func(self.store, *args)
                 func.post_return(self.store)
+                if tap is not None:
+                    tap.drain()
             except ExitTrap as exit_trap:
+                if tap is not None:
+                    tap.drain()
                 self.broken = True
                 raise _Exit(exit_trap.code) from None
             except WasmtimeError as exc:
@@ -196,14 +282,23 @@ class Instance:
                 f"{self.label}: timed out after {self._limits.timeout_s:g} s ({during})"
             )
         summary = summarize(message)
-        if self._limits.max_memory_bytes is not None and _looks_like_memory(message):
+        limit = self._limits.max_memory_bytes
+        if limit is not None and self._hit_memory_limit(message):
             return GuestOutOfMemory(
-                f"{self.label}: over the memory limit of {self._limits.max_memory_bytes} "
-                f"bytes ({during}): {summary}"
+                f"{self.label}: out of memory in {during}: it reached the memory limit of "
+                f"{size_text(limit)} ({summary})"
             )
         if during == "instantiating" and "matching implementation was not found" in message:
             return ComponentLoadError(f"{self.label}: cannot instantiate: {summary}")
         return GuestTrap(f"{self.label}: trapped in {during}: {summary}")
+
+    def _hit_memory_limit(self, message: str) -> bool:
+        if any(sign in message for sign in _LIMIT_MESSAGES + _OOM_FRAMES):
+            return True
+        if self._tap is None:
+            return False
+        self._tap.drain()
+        return any(sign in self._tap.tail for sign in _GUEST_OOM_SIGNS)
 
 
 class _Exit(Exception):
@@ -212,11 +307,20 @@ class _Exit(Exception):
         self.code = code
 
 
-_MEMORY_HINTS = ("memory", "out of bounds", "MemoryError", "allocation")
+# wasmtime's words when a store's memory limit stops an instantiation.
+_LIMIT_MESSAGES = ("exceeds memory limits", "memory minimum size")
+# Frames of a wasm backtrace that only an allocation failure runs (Rust's OOM handlers).
+_OOM_FRAMES = ("handle_alloc_error", "__rdl_oom", "__rg_oom", "rust_oom")
+# What guests print when their allocator cannot grow memory: CPython, Rust std, C runtimes.
+_GUEST_OOM_SIGNS = (b"MemoryError", b"memory allocation of", b"out of memory", b"Out of memory")
 
 
-def _looks_like_memory(message: str) -> bool:
-    return any(hint in message for hint in _MEMORY_HINTS)
+def size_text(size: int) -> str:
+    """64 MiB rather than 67108864 bytes."""
+    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor} {unit}"
+    return f"{size} bytes"
 
 
 def summarize(message: str) -> str:
