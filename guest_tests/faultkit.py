@@ -80,30 +80,51 @@ def timed(target: Any, bucket: str, *op: Any) -> tuple[dict[str, Any], float]:
 # --- processes and sockets ------------------------------------------------------------------
 
 
-def processes_with(text: str) -> list[int]:
-    """Pids of live processes whose command line contains `text`."""
-    found = []
+def processes() -> dict[int, list[str]]:
+    """Live (not zombie) processes: pid -> argv."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
             state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if text in cmdline and state != "Z":
-            found.append(int(entry.name))
+        if state != "Z" and argv != [""]:
+            found[int(entry.name)] = argv[:-1] if argv[-1] == "" else argv
     return found
 
 
-def embedded_servers(data_dir: Path) -> list[int]:
-    """Pids of embedded servers (not their supervisors) started for `data_dir`."""
-    conf = str(data_dir.resolve() / "valkey.conf")
-    return [
+def embedded_processes(data_dir: Path) -> list[int]:
+    """Pids of the embedded server of `data_dir` and of its supervisor.
+
+    The server renames itself ("valkey-server unixsocket:..."), so it is recognised by its
+    working directory, which is the data directory, even once orphaned.
+    """
+    data_dir = data_dir.resolve()
+    conf = str(data_dir / "valkey.conf")
+    found = []
+    for pid, argv in processes().items():
+        try:
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+            name = Path(f"/proc/{pid}/comm").read_text().strip()
+        except OSError:
+            continue
+        if (name == "valkey-server" and cwd == str(data_dir)) or conf in argv:
+            found.append(pid)
+    return found
+
+
+def embedded_server(data_dir: Path) -> int:
+    """The pid of the (one) embedded server process of `data_dir`."""
+    pids = [
         pid
-        for pid in processes_with(conf)
-        if "valkey-server" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        for pid in embedded_processes(data_dir)
+        if Path(f"/proc/{pid}/comm").read_text().strip() == "valkey-server"
     ]
+    assert len(pids) == 1, f"expected one embedded server for {data_dir}, found {pids}"
+    return pids[0]
 
 
 def socket_inodes(pid: int) -> set[int]:
@@ -221,3 +242,11 @@ class Monitor:
 
     def __iter__(self) -> Iterator[list[bytes]]:
         return iter(self.commands)
+
+
+def host_crashed(stderr: str) -> bool:
+    """Signs of a host failure in a run's stderr: a Python traceback through kvredis or
+    wasmtime-py, or a Rust panic on one of wasmtime's threads. (A guest prints its own
+    tracebacks and panics, from paths like /0/app.py; those are fine.)"""
+    signs = ("kvredis/", "site-packages/", "tokio-rt-worker", "non-unwinding panic", "aborting")
+    return any(sign in stderr for sign in signs)

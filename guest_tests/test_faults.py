@@ -19,7 +19,17 @@ import pytest
 import kvredis
 import servers
 from conftest import KVREDIS
-from faultkit import DURABLE, kinds, one, restart, run_script, start_server, timed, wait_until
+from faultkit import (
+    DURABLE,
+    host_crashed,
+    kinds,
+    one,
+    restart,
+    run_script,
+    start_server,
+    timed,
+    wait_until,
+)
 
 SLACK_S = 0.5  # scheduling on a busy two-core machine; the bounds themselves are the budgets
 
@@ -70,7 +80,7 @@ def _loop(url: str, guest: Path, millis: int, *flags: str) -> subprocess.Popen[s
 def _finish(process: subprocess.Popen[str]) -> dict[str, Any]:
     out, err = process.communicate(timeout=120)
     assert process.returncode == 0, f"the host process failed ({process.returncode}): {err}"
-    assert "Traceback" not in err and "panicked" not in err, err
+    assert not host_crashed(err), err
     report: dict[str, Any] = json.loads(json.loads(out))
     return report
 
