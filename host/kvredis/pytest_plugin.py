@@ -104,11 +104,15 @@ def _kvredis_session(
 ) -> Iterator[_Session]:
     url = request.config.getoption("--kvredis-url") or os.environ.get("REDIS_URL") or None
     data_dir = None if url else tmp_path_factory.mktemp("kvredis-server")
+    problem: str | None = None
     try:
         host = Host(url, data_dir=data_dir).start()
     except KvredisError as exc:
-        # A setup problem, not a test failure: one line, no traceback into kvredis.
-        pytest.fail(f"kvredis fixture: {exc}", pytrace=False)
+        problem = str(exc)
+    if problem is not None:
+        # A setup problem, not a test failure: one line, no traceback into kvredis (and
+        # outside the except block, so no chained exception is shown either).
+        pytest.fail(f"kvredis fixture: {problem}", pytrace=False)
     try:
         session = _Session(host)
         try:
