@@ -1,0 +1,112 @@
+"""Helpers for the tests of the `kvredis` command: starting it in the background, reading its
+output with deadlines, checking its error lines, and finding the embedded server's processes."""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+from conftest import KVREDIS
+
+CompletedRun = subprocess.CompletedProcess[str]
+
+
+def kvredis_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment `run_kvredis` gives the command: ours, without REDIS_URL."""
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env.update(extra or {})
+    return env
+
+
+def start_kvredis(
+    *args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """`kvredis ARGS` in the background, with pipes for stdin, stdout and stderr."""
+    return subprocess.Popen(
+        [str(KVREDIS), *map(str, args)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+        env=kvredis_env(env),
+    )
+
+
+class LineReader:
+    """Lines of a pipe, read by a thread, so a test can wait for one with a deadline."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+
+        def pump() -> None:
+            for line in stream:
+                self._lines.put(line.rstrip("\n"))
+            self._lines.put(None)
+
+        threading.Thread(target=pump, daemon=True).start()
+
+    def next(self, timeout: float = 60.0) -> str:
+        try:
+            line = self._lines.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"no line within {timeout} s; so far: {self.seen}") from None
+        if line is None:
+            raise AssertionError(f"the stream ended; it said: {self.seen}")
+        self.seen.append(line)
+        return line
+
+
+def finish(process: subprocess.Popen[str], timeout: float = 30.0) -> tuple[str, str]:
+    """Wait for a background kvredis; its remaining stdout and stderr."""
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+        raise AssertionError(f"kvredis did not exit within {timeout} s: {out}\n{err}") from None
+    return out, err
+
+
+def error_line(done: CompletedRun, status: int = 2) -> str:
+    """The one line a failing kvredis printed; checks the status and that no traceback leaked."""
+    assert done.returncode == status, f"status {done.returncode}:\n{done.stdout}\n{done.stderr}"
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, f"expected one line, got:\n{done.stderr}"
+    return lines[0]
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: still not true after {timeout} s")
+        time.sleep(0.02)
+
+
+def server_processes(data_dir: Path) -> list[str]:
+    """Processes of the embedded server of `data_dir` (server, supervisor, watcher): each runs
+    in the data directory, and the server renames itself, so the working directory is what
+    finds them all, even orphaned. Zombies do not count: they are gone, only not yet reaped."""
+    target = str(data_dir.resolve())
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cwd = os.readlink(entry / "cwd")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if state != "Z" and (cwd == target or cwd.startswith(target + "/")):
+            found.append(f"{entry.name}: {command[:120]}")
+    return found
