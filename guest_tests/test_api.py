@@ -16,6 +16,7 @@ import wasmtime
 import kvredis
 import servers
 from kvredis.embedded import EmbeddedServer
+from kvredis.values import parse_invoke, to_json
 
 VERSIONS = ("draft", "draft2")
 
@@ -108,6 +109,16 @@ def test_embedded_host_keeps_data_in_its_data_dir(
     with kvredis.Host(data_dir=data) as host:
         component = host.load(conformance_guest("draft"))
         assert ops(component, "counter", "increment", "hits", "1") == {"ok": 2}
+
+
+def test_embedded_host_defaults_to_dot_kvredis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, conformance_guest: Callable[[str], Path]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1")  # the API ignores it: no URL given
+    with kvredis.Host() as host:
+        assert ops(host.load(conformance_guest("draft2")), "b", "set", "k", "v") == {"ok": None}
+    assert (tmp_path / ".kvredis").is_dir()
 
 
 def test_host_starts_on_first_use_and_restarts_after_close(
@@ -379,6 +390,35 @@ def test_wrong_arguments_raise_invalid_arguments(
     assert fragment in one_line(caught.value)
     # A refused call leaves the instance usable.
     assert values.call("successor", 1) == 2
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "make-point(1, 2, null)",
+        'swap(["a", 3])',
+        'grow({"tag": "square", "value": {"x": 1, "y": 2, "label": "s"}})',
+        'invert(["read"])',
+        "reverse-bytes([0, 255])",
+        "halves([2, 3])",
+        "reject(5)",
+    ],
+)
+def test_call_and_invoke_share_one_value_mapping(
+    values: kvredis.Component,
+    values_guest: Path,
+    valkey_server: servers.ServerProcess,
+    cli: Callable[..., Any],
+    expression: str,
+) -> None:
+    name, args = parse_invoke(expression)
+    try:
+        expected, status = to_json(values.call(name, *args)), 0
+    except kvredis.ComponentError as err:
+        expected, status = {"err": to_json(err.value)}, 1
+    done = cli("run", "--redis-url", valkey_server.url, "--invoke", expression, values_guest)
+    assert done.returncode == status, done.stderr
+    assert json.loads(done.stdout) == expected
 
 
 def test_unknown_export_raises_export_not_found(values: kvredis.Component) -> None:
