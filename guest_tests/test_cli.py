@@ -725,6 +725,28 @@ def test_invoke_bad_arguments_are_usage_errors(
     assert done.stdout == ""
 
 
+def test_a_reader_that_went_away_is_no_error(
+    valkey_server: servers.ServerProcess, values_wasm: Path
+) -> None:
+    # As in `kvredis run --invoke ... | head -c 0`: the pipe is closed before kvredis writes.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [str(KVREDIS), "run", "--redis-url", valkey_server.url, "--invoke", "successor(1)",
+             str(values_wasm)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=kvredis_env(),
+            timeout=60,
+            check=False,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (141, "")
+
+
 # --- inspect -------------------------------------------------------------------------------
 
 

@@ -2,12 +2,14 @@
 
 Exit statuses: the guest's own status for `run` (0 for ok, 1 for err, or what it passed to
 exit); 1 when the guest traps, times out or runs out of memory, or an `--invoke` returns err;
-2 for a usage or setup error (bad flags, missing file, unreachable Redis...); 130 on Ctrl-C.
+2 for a usage or setup error (bad flags, missing file, unreachable Redis...); 130 on Ctrl-C;
+141 when whoever reads the output stops reading (`kvredis run ... | head`), as if by SIGPIPE.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -35,6 +37,7 @@ from kvredis.runtime.instance import WasiOptions, find_export
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 
 RUN_EXAMPLES = """\
 examples:
@@ -64,7 +67,8 @@ with status 1. Name functions of exported interfaces `iface#fn` or `ns:pkg/iface
 list<u8> argument is an array of numbers or a string (its UTF-8 bytes).
 
 exit status: the guest's (0 for ok, 1 for err); 1 for a trap or an err from --invoke; 2 for
-a usage or setup error (bad flag, missing file, unreachable Redis); 130 on Ctrl-C.
+a usage or setup error (bad flag, missing file, unreachable Redis); 130 on Ctrl-C; 141 when
+the reader of the output went away (`| head`).
 """
 
 
@@ -540,6 +544,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say("interrupted")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # Nobody reads our output any more: nothing to say, and nothing left to flush at exit.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except (GuestTrap, ComponentError) as exc:
         _say(redact_text(str(exc)))
         return 1
