@@ -192,3 +192,36 @@ def test_server_command_shares_its_server_and_stops_on_ctrl_c(
     # The counts outlive the server.
     done = run_kvredis("run", counter_wasm, cwd=tmp_path)
     assert (done.returncode, done.stdout) == (0, "3\n"), done.stderr
+
+
+def test_a_run_sharing_the_server_keeps_it_after_its_owner_ends(
+    tmp_path: Path, cli_wasm: Path, counter_wasm: Path
+) -> None:
+    """Two runs in one directory: the server lives until the last of them is done."""
+    data_dir = tmp_path / ".kvredis"
+    owner = start_kvredis("run", cli_wasm, "spin", cwd=tmp_path)
+    sharer = None
+    try:
+        assert LineReader(owner.stdout).next() == "spinning"  # type: ignore[arg-type]
+        sharer = start_kvredis("run", cli_wasm, "spin", cwd=tmp_path)
+        assert LineReader(sharer.stdout).next() == "spinning"  # type: ignore[arg-type]
+        owner.send_signal(signal.SIGINT)
+        finish(owner)
+        assert owner.returncode == 130
+        # The sharer's server is still there: another run in the directory uses it too.
+        assert any("valkey-server" in p for p in server_processes(data_dir))
+        done = run_kvredis("run", counter_wasm, cwd=tmp_path)
+        assert (done.returncode, done.stdout) == (0, "1\n"), done.stderr
+        sharer.send_signal(signal.SIGINT)
+        finish(sharer)
+        assert sharer.returncode == 130
+    finally:
+        for process in (owner, sharer):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
+    # The last one out stopped it.
+    wait_until(lambda: server_processes(data_dir) == [], 15, "the shared server stops")
+    assert not (data_dir / "server.url").exists()
+    done = run_kvredis("run", counter_wasm, cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (0, "2\n"), done.stderr

@@ -2,12 +2,13 @@
 
 It listens only on a unix socket inside a fresh mode-0700 directory (no TCP port at all) and
 keeps its data, as an append-only file, in a data directory (`.kvredis/` of the working
-directory by default). It stops when its owner stops, also on Ctrl-C, a trap or any error:
-a tiny shell supervisor holds the read end of a pipe whose write end only the owner holds,
-and stops the server when that pipe closes, so even a killed host leaves no server behind.
+directory by default).
 
-One data directory has one server at a time: a second `kvredis run` (or `kvredis server`)
-in the same directory finds the running one through `server.url` and shares it.
+One data directory has one server at a time. The first process to need it owns it; a second
+`kvredis run` (or `kvredis server`, or another Host) in the same directory finds the running
+one through `server.url` and shares it. A small supervisor process (`_supervisor.py`) stops
+the server once the owner is done and no sharer is left, also when they were killed, so no
+server outlives the processes using it.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ import contextlib
 import errno
 import fcntl
 import os
-import shutil
 import socket
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
+from kvredis._supervisor import USERS_LOCK
 from kvredis.errors import EmbeddedServerError
 
 DEFAULT_DATA_DIR = ".kvredis"
@@ -31,28 +34,7 @@ _URL_FILE = "server.url"
 _LOG = "server.log"
 _CONF = "valkey.conf"
 _START_TIMEOUT_S = 15.0
-# $0: server binary, $1: config, $2: socket directory, $3: URL file. A watcher stops the
-# server (SIGTERM: it flushes its append-only file) once stdin reaches EOF, which happens when
-# the owning process closes it or dies; the supervisor exits with the server's status, so a
-# failed start is seen at once. The supervisor and the server inherit the data directory's
-# lock, so it is only free again once the server is gone, even when the owner was killed; and
-# the supervisor cleans up what a killed owner could not (the URL file, the socket directory).
-_SUPERVISOR = """
-exec 3<&0
-"$0" "$1" </dev/null >/dev/null 2>&1 3<&- &
-server=$!
-( read -r _ignored <&3; rm -f "$3"; kill -TERM "$server" 2>/dev/null ) &
-watcher=$!
-exec 3<&-
-trap 'kill -TERM "$server" 2>/dev/null' TERM INT HUP
-wait "$server"
-status=$?
-while kill -0 "$server" 2>/dev/null; do wait "$server"; status=$?; done
-kill "$watcher" 2>/dev/null
-rm -f "$2/redis.sock"
-rmdir "$2" 2>/dev/null
-exit "$status"
-"""
+_SUPERVISOR = Path(__file__).with_name("_supervisor.py")
 
 
 def server_binary() -> Path:
@@ -86,10 +68,10 @@ class EmbeddedServer:
         self.data_dir = Path(data_dir if data_dir is not None else DEFAULT_DATA_DIR).resolve()
         self.persist = persist
         self.url = ""
-        self.shared = False  # True when another process owns the server we use
+        self.shared = False  # True when another owner's server is used
         self._process: subprocess.Popen[bytes] | None = None
         self._lock_fd: int | None = None
-        self._socket_dir: Path | None = None
+        self._share_fd: int | None = None
 
     def __enter__(self) -> EmbeddedServer:
         self.start()
@@ -111,17 +93,13 @@ class EmbeddedServer:
             ) from None
         deadline = time.monotonic() + _START_TIMEOUT_S
         while True:
-            fd = os.open(self.data_dir / _LOCK, os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fd = _try_lock(self.data_dir / _LOCK, fcntl.LOCK_EX)
+            if fd is not None:
+                self._lock_fd = fd
                 break
-            except OSError as exc:
-                os.close(fd)
-                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
-                    raise
-            # Another process's server: share it once it answers. The lock may also be held by
-            # a server that is stopping (its owner is gone); it frees the lock when it is down.
-            url = self._running_url()
+            # Another owner's server: share it once it answers. The lock may also be held by
+            # a server on its way down; its supervisor frees the lock once it is gone.
+            url = self._share()
             if url is not None:
                 self.url, self.shared = url, True
                 return url
@@ -130,7 +108,6 @@ class EmbeddedServer:
                     f"another kvredis holds {self.data_dir}, but its server does not answer"
                 )
             time.sleep(0.05)
-        self._lock_fd = fd
         try:
             self._launch()
         except BaseException:
@@ -138,17 +115,23 @@ class EmbeddedServer:
             raise
         return self.url
 
-    def _running_url(self) -> str | None:
+    def _share(self) -> str | None:
+        """The running server's URL, holding a shared lock on it (None: not available)."""
+        fd = _try_lock(self.data_dir / USERS_LOCK, fcntl.LOCK_SH)
+        if fd is None:
+            return None  # its supervisor is stopping it
         with contextlib.suppress(OSError):
             url = (self.data_dir / _URL_FILE).read_text().strip()
             if url.startswith("unix://") and _ping(url.removeprefix("unix://")):
+                self._share_fd = fd
                 return url
+        os.close(fd)
         return None
 
     def _launch(self) -> None:
         binary = server_binary()
-        self._socket_dir = Path(tempfile.mkdtemp(prefix="kvredis-"))  # mode 0700
-        sock = self._socket_dir / "redis.sock"
+        socket_dir = Path(tempfile.mkdtemp(prefix="kvredis-"))  # mode 0700
+        sock = socket_dir / "redis.sock"
         conf = self.data_dir / _CONF
         lines = [
             "port 0",  # no TCP listener at all
@@ -162,20 +145,24 @@ class EmbeddedServer:
             "appendfsync everysec",
         ]
         conf.write_text("\n".join(lines) + "\n")
+        assert self._lock_fd is not None
+        # -I -S: the supervisor needs only the standard library, so it starts fast. It
+        # inherits the data directory's lock and holds it until the server is down.
         self._process = subprocess.Popen(
             [
-                "/bin/sh",
-                "-c",
-                _SUPERVISOR,
+                sys.executable,
+                "-I",
+                "-S",
+                str(_SUPERVISOR),
                 str(binary),
                 str(conf),
-                str(self._socket_dir),
+                str(socket_dir),
                 str(self.data_dir / _URL_FILE),
             ],
             stdin=subprocess.PIPE,
-            pass_fds=(self._lock_fd,) if self._lock_fd is not None else (),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            pass_fds=(self._lock_fd,),
             cwd=self.data_dir,
             start_new_session=True,  # Ctrl-C reaches us only; we stop the server ourselves
         )
@@ -203,22 +190,49 @@ class EmbeddedServer:
         return lines[-1] if lines else "empty log"
 
     def stop(self) -> None:
+        """Stop using the server: a sharer lets go; the owner lets the supervisor stop it.
+
+        The owner waits for the server to be down unless another process still shares it
+        (then the supervisor stops it once that process is done).
+        """
+        if self._share_fd is not None:
+            os.close(self._share_fd)
+            self._share_fd = None
         process, self._process = self._process, None
         if process is not None:
-            if process.stdin is not None:
-                with contextlib.suppress(OSError):
-                    process.stdin.close()  # the supervisor stops the server and exits
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.terminate()
-                process.wait(timeout=5)
+            probe = _try_lock(self.data_dir / USERS_LOCK, fcntl.LOCK_EX)
+            if probe is not None:
+                os.close(probe)
             with contextlib.suppress(OSError):
-                (self.data_dir / _URL_FILE).unlink()
-        if self._socket_dir is not None:
-            shutil.rmtree(self._socket_dir, ignore_errors=True)
-            self._socket_dir = None
+                if process.stdin is not None:
+                    process.stdin.close()  # the owner is done
+            if probe is not None:
+                _wait(process)
+            else:
+                threading.Thread(target=_wait, args=(process,), daemon=True).start()
         if self._lock_fd is not None:
-            os.close(self._lock_fd)  # releases the flock
+            os.close(self._lock_fd)  # the supervisor still holds it until the server is down
             self._lock_fd = None
         self.url = ""
+        self.shared = False
+
+
+def _try_lock(path: Path, mode: int) -> int | None:
+    """An fd holding `mode` (LOCK_EX or LOCK_SH) on `path`, or None if it is taken."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, mode | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+            raise
+        return None
+    return fd
+
+
+def _wait(process: subprocess.Popen[bytes]) -> None:
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.terminate()
+        process.wait(timeout=5)
