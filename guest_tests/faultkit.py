@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import servers
-from kvredis.runtime.instance import Instance
 
 DURABLE = ["appendonly yes", "appendfsync always"]
 
@@ -58,10 +57,7 @@ def wait_until(check: Callable[[], bool], timeout_s: float, what: str) -> None:
 def run_script(target: Any, bucket: str, ops: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
     """Run operations in the faults guest (a Component or an Instance); their outcomes."""
     text = json.dumps([list(op) for op in ops])
-    if isinstance(target, Instance):
-        answer = target.call("script", [bucket, text])
-    else:
-        answer = target.call("script", bucket, text)
+    answer = target.call("script", bucket, text)
     outcomes: list[dict[str, Any]] = json.loads(answer)
     return outcomes
 

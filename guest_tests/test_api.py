@@ -516,9 +516,9 @@ def test_one_instance_per_thread(
             try:
                 instance = component.instantiate()
                 for _ in range(rounds):
-                    outcome = json.loads(instance.call("ops#call", ["c", "increment", ["n", "1"]]))
+                    outcome = json.loads(instance.call("ops#call", "c", "increment", ["n", "1"]))
                     assert "ok" in outcome, outcome
-                answer = instance.call("ops#call", ["c", "set", [f"t{index}", str(index)]])
+                answer = instance.call("ops#call", "c", "set", [f"t{index}", str(index)])
                 assert json.loads(answer) == {"ok": None}
             except BaseException as exc:
                 failures.append(exc)

@@ -110,7 +110,7 @@ def test_both_keyvalue_versions_increment_one_counter_from_threads(
         def work(i: int) -> Any:
             if i % 2:
                 return run_script(instances[i], "c", [["incr-loop", "n", per_thread]])
-            return instances[i].call("ops#call", ["c", "incr-loop", ["n", str(per_thread)]])
+            return instances[i].call("ops#call", "c", "incr-loop", ["n", str(per_thread)])
 
         results = _run_threads(work, THREADS)
     assert db.get(b"c:n") == str(THREADS * per_thread).encode(), results

@@ -141,11 +141,6 @@ def test_malformed_cursors_are_other_errors(host: kvredis.Host, faults: Path, cu
     assert "malformed list-keys cursor" in outcome["message"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapters/draft2.py parse_cursor converts any digit string with int(), which "
-    "raises ValueError above 4300 digits: the guest traps instead of getting `other`",
-)
 def test_a_cursor_of_five_thousand_digits_is_an_other_error(
     host: kvredis.Host, faults: Path
 ) -> None:

@@ -190,7 +190,7 @@ def test_memory_limited_instances_release_their_descriptors(
         before = open_descriptors()
         for _ in range(20):
             instance = component.instantiate()
-            assert instance.call("hog", [1]) == 1
+            assert instance.call("hog", 1) == 1
             del instance
         gc.collect()
         wait_until(lambda: open_descriptors() <= before, 10, "descriptors to be released")

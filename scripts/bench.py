@@ -246,9 +246,9 @@ def operations(quick: bool) -> list[Op]:
 
 
 def guest_timing(instance: Instance, op: Op, n: int) -> Timing:
-    instance.call(op.export, [*op.args(), min(n, 50)])  # warm the path
-    instance.call(op.export, [*op.args(), n])
-    return Timing.of(instance.call("latencies", []))
+    instance.call(op.export, *op.args(), min(n, 50))  # warm the path
+    instance.call(op.export, *op.args(), n)
+    return Timing.of(instance.call("latencies"))
 
 
 def redis_py_timing(client: redis.Redis, op: Op, n: int) -> Timing:
@@ -288,7 +288,7 @@ def null_overhead(guest: Path, op: Op, n: int) -> float:
     """Mean µs per call with a backend that does nothing: the host's own cost."""
     with Host(backend=NullBackend(op.null_value)) as host:
         instance = host.load(guest).instantiate()
-        instance.call("open-bucket", [BUCKET])
+        instance.call("open-bucket", BUCKET)
         return guest_timing(instance, op, n).mean
 
 
@@ -300,7 +300,7 @@ def list_keys(instance: Instance, client: redis.Redis, rounds: int) -> Result:
     guest, native = [], []
     for _ in range(rounds):
         started = time.perf_counter_ns()
-        assert instance.call("list-all", []) == LISTED
+        assert instance.call("list-all") == LISTED
         guest.append(time.perf_counter_ns() - started)
         started = time.perf_counter_ns()
         count = sum(1 for _ in client.scan_iter(match=f"{BUCKET}:*", count=1000))
@@ -451,7 +451,7 @@ def main() -> int:
             results: list[Result] = []
             with Host(url) as host:
                 instance = host.load(guest).instantiate()
-                assert instance.call("open-bucket", [BUCKET]) is True
+                assert instance.call("open-bucket", BUCKET) is True
                 for op in operations(args.quick):
                     print(f"measuring {op.name}...", file=sys.stderr)
                     result = Result(

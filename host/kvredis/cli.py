@@ -457,7 +457,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 return instance.run()
             name, call_args = invoke
             try:
-                result = instance.call(name, call_args)
+                result = instance.call(name, *call_args)
             except ComponentError as err:
                 print(values.dumps({"err": err.value}), flush=True)
                 return 1

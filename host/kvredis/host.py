@@ -287,7 +287,7 @@ class Component:
             if self._default is None or self._default.broken or self._default_core is not core:
                 self._default = self.instantiate()
                 self._default_core = core
-            return self._default.call(name, args)
+            return self._default.call(name, *args)
 
     def run(
         self,

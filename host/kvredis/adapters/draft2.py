@@ -24,7 +24,13 @@ def parse_cursor(cursor: str | None) -> int | None:
     """Cursors are the decimal SCAN cursor; anything else is a guest error (`other`)."""
     if cursor is None:
         return None
-    if not cursor.isascii() or not cursor.isdigit() or int(cursor) > _MAX_CURSOR:
+    # A u64 has at most 20 digits; the length check also keeps int() off huge strings.
+    if (
+        not cursor.isascii()
+        or not cursor.isdigit()
+        or len(cursor) > 20
+        or int(cursor) > _MAX_CURSOR
+    ):
         raise Err(wit.ErrorOther(f"malformed list-keys cursor {cursor[:64]!r}"))
     return int(cursor)
 

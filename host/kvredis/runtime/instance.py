@@ -212,7 +212,7 @@ class Instance:
             raise ExportNotFound(name, [sig.name for sig in self.info.functions])
         return wanted, func
 
-    def call(self, name: str, args: Sequence[Any]) -> Any:
+    def call(self, name: str, *args: Any) -> Any:
         """Call an export with plain values; an `err` result raises `ComponentError`."""
         full_name, func = self._resolve(name)
         fty = func.type(self.store)
