@@ -950,7 +950,7 @@ def test_compile_note_on_a_terminal_at_a_cache_miss(
     status, out, err = run_on_a_terminal(*args, env=env)
     assert (status, out) == (0, "2\n"), err
     assert err == "kvredis: compiling api-values.wasm (cached for next time)...\n"
-    assert list((tmp_path / "cache").glob("*.cwasm")), "nothing was cached"
+    assert list((tmp_path / "cache" / "compiled").glob("*.cwasm")), "nothing was cached"
     # The next start finds it compiled: no note.
     assert run_on_a_terminal(*args, env=env) == (0, "2\n", "")
 
@@ -961,7 +961,7 @@ def test_no_compile_note_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     done = run_kvredis("inspect", empty, env={"KVREDIS_CACHE_DIR": str(cache)})
     assert (done.returncode, done.stderr) == (0, "")
-    assert list(cache.glob("*.cwasm")), "it was not a cache miss"
+    assert list((cache / "compiled").glob("*.cwasm")), "it was not a cache miss"
 
 
 def test_warm_start_is_well_under_a_second(

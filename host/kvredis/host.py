@@ -176,7 +176,7 @@ class Host:
         try:
             backend = connect(url, self._settings)
         except BackendError as exc:
-            raise RedisUnavailable(f"cannot reach Redis at {redact(url)}: {exc}") from None
+            raise RedisUnavailable(f"cannot reach Redis at {redact(url)}: {exc.reason}") from None
         self._backends.append(backend)
         return backend
 

@@ -6,7 +6,15 @@ from typing import Protocol
 
 
 class BackendError(Exception):
-    """The server could not do what was asked; the message is safe to show (no credentials)."""
+    """The server could not do what was asked; the message is safe to show (no credentials).
+
+    `reason` says why without naming the operation or the server, for messages that name
+    them already.
+    """
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 class Backend(Protocol):

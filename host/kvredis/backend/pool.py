@@ -153,19 +153,24 @@ class ConnectionPool:
                 raise ServerReplyError(f"{what} failed: {self._redact(str(exc))}", exc) from None
             except _REFUSED as exc:
                 _discard(conn)
+                reason = f"refused the credentials ({self._describe(exc)})"
                 raise BackendError(
-                    f"{what}: Redis at {self.display_url} refused the credentials "
-                    f"({self._describe(exc)})"
+                    f"{what}: Redis at {self.display_url} {reason}", reason
                 ) from None
             except _TRANSIENT as exc:
                 _discard(conn)
                 self._flush_idle()
                 reason = self._describe(exc)
                 if _untrusted_certificate(exc):
+                    advice = (
+                        f"its TLS certificate is not trusted ({reason}); give the CA that "
+                        "signed it with --tls-ca-cert (tls_ca_cert in ConnectionSettings)"
+                    )
                     raise BackendError(
                         f"{what}: the TLS certificate of {self.display_url} is not trusted "
                         f"({reason}); give the CA that signed it with --tls-ca-cert "
-                        "(tls_ca_cert in ConnectionSettings)"
+                        "(tls_ca_cert in ConnectionSettings)",
+                        advice,
                     ) from None
                 # An error reply (LOADING, max clients...) means the command did not run.
                 answered = getattr(exc, "status_code", None) is not None
@@ -184,7 +189,7 @@ class ConnectionPool:
                 delay = min(backoff, settings.reconnect_max_delay_ms / 1000)
                 if retries > settings.reconnect_retries or remaining <= delay:
                     raise BackendError(
-                        f"{what}: Redis at {self.display_url} is unavailable ({reason})"
+                        f"{what}: Redis at {self.display_url} is unavailable ({reason})", reason
                     ) from None
                 if delay > 0:
                     time.sleep(delay)

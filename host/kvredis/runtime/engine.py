@@ -66,9 +66,11 @@ class _EpochTicker(threading.Thread):
 
 
 def cache_dir() -> Path:
+    """Where compiled components are kept: $KVREDIS_CACHE_DIR/compiled (the guest builder
+    keeps its builds beside them, in guests/), by default under ~/.cache/kvredis."""
     configured = os.environ.get("KVREDIS_CACHE_DIR")
     if configured:
-        return Path(configured)
+        return Path(configured) / "compiled"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "kvredis" / "compiled"
 
