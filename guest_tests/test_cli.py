@@ -903,7 +903,12 @@ def test_unsupported_url_schemes(values_wasm: Path, tmp_path: Path, url: str, vi
     else:
         done = run_kvredis(*args, env={"REDIS_URL": url}, cwd=tmp_path)
     line = error_line(done, 2)
-    assert "unsupported Redis URL scheme" in line and "use redis://, rediss:// or unix://" in line
+    if "://" in url:
+        assert "unsupported Redis URL scheme" in line
+        assert "use redis://, rediss:// or unix://" in line
+    else:
+        hint = "unix://" if url.startswith("/") else "redis://"
+        assert f"is not a Redis URL (no scheme); did you mean {hint}{url}?" in line
     assert SECRET not in done.stdout + done.stderr
     assert not (tmp_path / ".kvredis").exists()
 

@@ -11,6 +11,7 @@ _SECRET_PARAMS = frozenset({"password", "pass", "pwd", "token", "auth"})
 # Up to the next whitespace: a password may hold quotes or brackets, and what redact() keeps
 # of a trailing quote or period is harmless.
 _URL_IN_TEXT = re.compile(r"\b(?:redis|rediss|unix|valkey|valkeys)://\S+")
+_TRAILING = ":;,.)]'\""
 
 
 class UrlError(ValueError):
@@ -23,6 +24,13 @@ def check_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError as exc:
         raise UrlError(f"malformed Redis URL {redact(url)}: {exc}") from None
+    if "://" not in url:
+        shown = redact(url)
+        hint = f"unix://{shown}" if url.startswith("/") else f"redis://{shown}"
+        raise UrlError(
+            f"{shown} is not a Redis URL (no scheme); did you mean {hint}? "
+            "Use redis://, rediss:// or unix://"
+        )
     if parts.scheme not in SCHEMES:
         shown = f"{parts.scheme}://" if parts.scheme else "no scheme"
         raise UrlError(
@@ -96,9 +104,17 @@ def redact(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
 
 
+def _redact_match(match: re.Match[str]) -> str:
+    # Punctuation that ends the sentence around a URL ("... at redis://h:1: refused") is
+    # not part of the URL.
+    found = match.group(0)
+    url = found.rstrip(_TRAILING)
+    return redact(url) + found[len(url) :]
+
+
 def redact_text(text: str, *secrets: str) -> str:
     """Redact every Redis URL found in free text, and any of the given secret strings."""
-    text = _URL_IN_TEXT.sub(lambda m: redact(m.group(0)), text)
+    text = _URL_IN_TEXT.sub(_redact_match, text)
     for secret in secrets:
         if secret:
             text = text.replace(secret, _REDACTED)
