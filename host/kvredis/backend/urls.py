@@ -11,7 +11,7 @@ _SECRET_PARAMS = frozenset({"password", "pass", "pwd", "token", "auth"})
 # Up to the next whitespace: a password may hold quotes or brackets, and what redact() keeps
 # of a trailing quote or period is harmless.
 _URL_IN_TEXT = re.compile(r"\b(?:redis|rediss|unix|valkey|valkeys)://\S+")
-_TRAILING = ":;,.)]'\""
+_TRAILING = ":;,.?!)]'\""
 
 
 class UrlError(ValueError):
