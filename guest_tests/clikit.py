@@ -7,12 +7,11 @@ import os
 import queue
 import subprocess
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 from conftest import KVREDIS
+from servers import embedded_processes
 
 CompletedRun = subprocess.CompletedProcess[str]
 
@@ -84,29 +83,6 @@ def error_line(done: CompletedRun, status: int = 2) -> str:
     return lines[0]
 
 
-def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: still not true after {timeout} s")
-        time.sleep(0.02)
-
-
 def server_processes(data_dir: Path) -> list[str]:
-    """Processes of the embedded server of `data_dir` (server, supervisor, watcher): each runs
-    in the data directory, and the server renames itself, so the working directory is what
-    finds them all, even orphaned. Zombies do not count: they are gone, only not yet reaped."""
-    target = str(data_dir.resolve())
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cwd = os.readlink(entry / "cwd")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if state != "Z" and (cwd == target or cwd.startswith(target + "/")):
-            found.append(f"{entry.name}: {command[:120]}")
-    return found
+    """The embedded server's processes for `data_dir`, as "pid: command" lines."""
+    return [f"{pid}: {command[:120]}" for pid, command in embedded_processes(data_dir).items()]

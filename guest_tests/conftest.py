@@ -58,6 +58,25 @@ def conformance_guest() -> Callable[[str], Path]:
 
 
 @pytest.fixture(scope="session")
+def counter_wasm() -> Path:
+    """The counter example (examples/counter)."""
+    path: Path = guest_builder.build_example("counter")
+    return path
+
+
+@pytest.fixture(scope="session")
+def values_wasm(app_guest: Callable[[str], Path]) -> Path:
+    """Exports of every value shape (records, tuples, options, results, variants, enums...)."""
+    return app_guest("api-values")
+
+
+@pytest.fixture(scope="session")
+def cli_wasm(app_guest: Callable[[str], Path]) -> Path:
+    """Prints its args, env and files; loops, traps or fails on request."""
+    return app_guest("cli")
+
+
+@pytest.fixture(scope="session")
 def server_pool(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[dict[str, servers.ServerProcess]]:

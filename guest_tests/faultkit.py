@@ -13,12 +13,13 @@ import socket
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import servers
+from servers import wait_until
 
 DURABLE = ["appendonly yes", "appendfsync always"]
 
@@ -46,14 +47,6 @@ def restart(server: servers.ServerProcess, deadline_s: float = 20.0) -> float:
     raise AssertionError(f"{server.name} did not come back")
 
 
-def wait_until(check: Callable[[], bool], timeout_s: float, what: str) -> None:
-    end = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(0.02)
-
-
 def run_script(target: Any, bucket: str, ops: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
     """Run operations in the faults guest (a Component or an Instance); their outcomes."""
     text = json.dumps([list(op) for op in ops])
@@ -76,47 +69,16 @@ def timed(target: Any, bucket: str, *op: Any) -> tuple[dict[str, Any], float]:
 # --- processes and sockets ------------------------------------------------------------------
 
 
-def processes() -> dict[int, list[str]]:
-    """Live (not zombie) processes: pid -> argv."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z" and argv != [""]:
-            found[int(entry.name)] = argv[:-1] if argv[-1] == "" else argv
-    return found
-
-
-def embedded_processes(data_dir: Path) -> list[int]:
-    """Pids of the embedded server of `data_dir` and of its supervisor.
-
-    The server renames itself ("valkey-server unixsocket:..."), so it is recognised by its
-    working directory, which is the data directory, even once orphaned.
-    """
-    data_dir = data_dir.resolve()
-    conf = str(data_dir / "valkey.conf")
-    found = []
-    for pid, argv in processes().items():
-        try:
-            cwd = os.readlink(f"/proc/{pid}/cwd")
-            name = Path(f"/proc/{pid}/comm").read_text().strip()
-        except OSError:
-            continue
-        if (name == "valkey-server" and cwd == str(data_dir)) or conf in argv:
-            found.append(pid)
-    return found
+def embedded_pids(data_dir: Path) -> list[int]:
+    """Pids of the embedded server of `data_dir` and of its supervisor."""
+    return list(servers.embedded_processes(data_dir))
 
 
 def embedded_server(data_dir: Path) -> int:
     """The pid of the (one) embedded server process of `data_dir`."""
     pids = [
         pid
-        for pid in embedded_processes(data_dir)
+        for pid in embedded_pids(data_dir)
         if Path(f"/proc/{pid}/comm").read_text().strip() == "valkey-server"
     ]
     assert len(pids) == 1, f"expected one embedded server for {data_dir}, found {pids}"

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import redis
@@ -149,6 +150,35 @@ def redis7(workdir: Path, **options: object) -> ServerProcess:
 def available() -> list[str]:
     """The server kinds every server-parametrised test runs against."""
     return ["valkey"] + (["redis7"] if redis_server_binary() else [])
+
+
+def embedded_processes(data_dir: Path) -> dict[int, str]:
+    """Live processes of the embedded server of `data_dir` (the server and its supervisor):
+    pid -> command line. Both run in the data directory, and the server renames itself, so
+    the working directory is what finds them, even orphaned. Zombies are gone, only not yet
+    reaped: they do not count."""
+    target = str(data_dir.resolve())
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cwd = os.readlink(entry / "cwd")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if state != "Z" and (cwd == target or cwd.startswith(target + "/")):
+            found[int(entry.name)] = command.strip()
+    return found
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: still not true after {timeout} s")
+        time.sleep(0.02)
 
 
 def start(kind: str, workdir: Path, **options: object) -> ServerProcess:

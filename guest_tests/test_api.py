@@ -32,11 +32,6 @@ def one_line(error: BaseException) -> str:
     return text
 
 
-@pytest.fixture(scope="module")
-def values_guest(app_guest: Callable[[str], Path]) -> Path:
-    return app_guest("api-values")
-
-
 @pytest.fixture
 def values_host(valkey_server: servers.ServerProcess) -> Iterator[kvredis.Host]:
     with kvredis.Host(valkey_server.url) as host:
@@ -44,8 +39,8 @@ def values_host(valkey_server: servers.ServerProcess) -> Iterator[kvredis.Host]:
 
 
 @pytest.fixture
-def values(values_host: kvredis.Host, values_guest: Path) -> kvredis.Component:
-    return values_host.load(values_guest)
+def values(values_host: kvredis.Host, values_wasm: Path) -> kvredis.Component:
+    return values_host.load(values_wasm)
 
 
 # --- Host: servers and lifecycle -------------------------------------------------------------
@@ -238,17 +233,17 @@ def test_key_prefix(
 
 
 def test_timeout_and_max_memory_leave_normal_calls_alone(
-    valkey_server: servers.ServerProcess, values_guest: Path
+    valkey_server: servers.ServerProcess, values_wasm: Path
 ) -> None:
     with kvredis.Host(valkey_server.url, timeout=30, max_memory="512M") as host:
-        assert host.load(values_guest).call("swap", ("a", 1)) == (1, "a")
+        assert host.load(values_wasm).call("swap", ("a", 1)) == (1, "a")
 
 
 def test_max_memory_below_what_the_guest_needs(
-    valkey_server: servers.ServerProcess, values_guest: Path
+    valkey_server: servers.ServerProcess, values_wasm: Path
 ) -> None:
     with kvredis.Host(valkey_server.url, max_memory="1M") as host:
-        component = host.load(values_guest)
+        component = host.load(values_wasm)
         with pytest.raises(kvredis.GuestOutOfMemory) as caught:
             component.call("swap", ("a", 1))
         assert isinstance(caught.value, kvredis.GuestTrap)
@@ -334,10 +329,10 @@ def test_bytes_through_redis(
 
 
 def test_keyvalue_errors_reach_the_caller_as_component_errors(
-    valkey_server: servers.ServerProcess, values_guest: Path
+    valkey_server: servers.ServerProcess, values_wasm: Path
 ) -> None:
     with kvredis.Host(valkey_server.url, buckets=["files"], read_only=["files"]) as host:
-        component = host.load(values_guest)
+        component = host.load(values_wasm)
         with pytest.raises(kvredis.ComponentError) as caught:
             component.call("load", "secrets", "k")
         assert caught.value.value == "nosuchstore"
@@ -406,7 +401,7 @@ def test_wrong_arguments_raise_invalid_arguments(
 )
 def test_call_and_invoke_share_one_value_mapping(
     values: kvredis.Component,
-    values_guest: Path,
+    values_wasm: Path,
     valkey_server: servers.ServerProcess,
     cli: Callable[..., Any],
     expression: str,
@@ -416,7 +411,7 @@ def test_call_and_invoke_share_one_value_mapping(
         expected, status = to_json(values.call(name, *args)), 0
     except kvredis.ComponentError as err:
         expected, status = {"err": to_json(err.value)}, 1
-    done = cli("run", "--redis-url", valkey_server.url, "--invoke", expression, values_guest)
+    done = cli("run", "--redis-url", valkey_server.url, "--invoke", expression, values_wasm)
     assert done.returncode == status, done.stderr
     assert json.loads(done.stdout) == expected
 
@@ -559,7 +554,7 @@ def test_the_shared_instance_serialises_calls_from_threads(
     ("options", "fragment"),
     [
         ({"redis_url": "http://localhost"}, "unsupported Redis URL scheme"),
-        ({"redis_url": ""}, "unsupported Redis URL scheme"),
+        ({"redis_url": ""}, "empty Redis URL"),
         ({"redis_url": "redis://host/notanumber"}, "database number"),
         ({"buckets": "counter"}, "not a string"),
         ({"buckets": [1]}, "bucket names are strings"),

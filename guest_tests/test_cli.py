@@ -37,17 +37,6 @@ SECRET = "pw-Sekr1t-4711"
 
 
 @pytest.fixture(scope="session")
-def values_wasm(app_guest: Guest) -> Path:
-    """Exports of every value shape (records, tuples, options, results, variants, enums...)."""
-    return app_guest("api-values")
-
-
-@pytest.fixture(scope="session")
-def cli_wasm(app_guest: Guest) -> Path:
-    return app_guest("cli")
-
-
-@pytest.fixture(scope="session")
 def unsatisfied_wasm(app_guest: Guest) -> Path:
     return app_guest("unsatisfied")
 

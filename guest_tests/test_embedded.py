@@ -19,27 +19,11 @@ from clikit import (
     finish,
     server_processes,
     start_kvredis,
-    wait_until,
 )
-from conftest import guest_builder, run_kvredis
+from conftest import run_kvredis
+from servers import wait_until
 
 Guest = Callable[[str], Path]
-
-
-@pytest.fixture(scope="session")
-def counter_wasm() -> Path:
-    path: Path = guest_builder.build_example("counter")
-    return path
-
-
-@pytest.fixture(scope="session")
-def cli_wasm(app_guest: Guest) -> Path:
-    return app_guest("cli")
-
-
-@pytest.fixture(scope="session")
-def values_wasm(app_guest: Guest) -> Path:
-    return app_guest("api-values")
 
 
 def aof_bytes(data_dir: Path) -> bytes:

@@ -15,7 +15,7 @@ import pytest
 import kvredis
 import servers
 from conftest import KVREDIS
-from faultkit import embedded_processes, host_crashed, run_script, wait_until
+from faultkit import embedded_pids, host_crashed, run_script, wait_until
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -40,11 +40,11 @@ def _run_on_embedded(cwd: Path, *args: str | Path) -> subprocess.CompletedProces
     seen = False
     end = time.monotonic() + 120
     while process.poll() is None and time.monotonic() < end:
-        seen = seen or bool(embedded_processes(data_dir))
+        seen = seen or bool(embedded_pids(data_dir))
         time.sleep(0.02)
     out, err = process.communicate(timeout=60)
     assert seen, "the embedded server never ran"
-    assert embedded_processes(data_dir) == [], "the embedded server outlived the run"
+    assert embedded_pids(data_dir) == [], "the embedded server outlived the run"
     assert not host_crashed(err), err
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
@@ -138,13 +138,13 @@ def test_api_max_memory_and_the_next_call(
 def test_api_limits_on_the_embedded_server(tmp_path: Path, limits: Path) -> None:
     data_dir = tmp_path / "data"
     with kvredis.Host(data_dir=data_dir, timeout=0.5, max_memory="64M") as host:
-        assert embedded_processes(data_dir)
+        assert embedded_pids(data_dir)
         component = host.load(limits)
         with pytest.raises(kvredis.GuestTimeout):
             component.call("spin")
         with pytest.raises(kvredis.GuestOutOfMemory):
             component.call("hog", 200)
-    assert embedded_processes(data_dir) == []
+    assert embedded_pids(data_dir) == []
 
 
 def test_api_rejects_bad_limits() -> None:

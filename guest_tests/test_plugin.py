@@ -15,7 +15,7 @@ import pytest
 import redis
 
 import servers
-from conftest import ROOT, guest_builder
+from conftest import ROOT
 from kvredis.conformance import guest_path
 
 pytest_plugins = ["pytester"]
@@ -24,12 +24,6 @@ EXAMPLE_TEST = ROOT / "examples" / "testing" / "test_counter.py"
 # pytester points HOME at a temporary directory; the runs it starts keep the real cache of
 # compiled components, or every run would compile each guest again (seconds each).
 CACHE_HOME = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-
-
-@pytest.fixture(scope="module")
-def counter() -> Path:
-    path: Path = guest_builder.build_example("counter")
-    return path
 
 
 @pytest.fixture
@@ -51,14 +45,14 @@ def test_the_plugin_is_registered_by_its_entry_point(user: pytest.Pytester) -> N
     result.stdout.fnmatch_lines(["*--kvredis-url=URL*"])
 
 
-def test_fixture_attributes(user: pytest.Pytester, counter: Path) -> None:
+def test_fixture_attributes(user: pytest.Pytester, counter_wasm: Path) -> None:
     user.makepyfile(
         test_attrs=f"""
         import json
         import kvredis as kvredis_package
         import redis
 
-        COUNTER = {str(counter)!r}
+        COUNTER = {str(counter_wasm)!r}
         CONFORMANCE = {str(guest_path("draft2"))!r}
 
         def test_attributes(kvredis):
@@ -97,10 +91,10 @@ def test_fixture_attributes(user: pytest.Pytester, counter: Path) -> None:
     result.assert_outcomes(passed=3)
 
 
-def test_every_test_gets_an_empty_database(user: pytest.Pytester, counter: Path) -> None:
+def test_every_test_gets_an_empty_database(user: pytest.Pytester, counter_wasm: Path) -> None:
     user.makepyfile(
         test_empty=f"""
-        COUNTER = {str(counter)!r}
+        COUNTER = {str(counter_wasm)!r}
 
         def test_first(kvredis):
             assert kvredis.run(COUNTER).stdout == "1\\n"
@@ -207,8 +201,8 @@ def test_tests_that_do_not_use_the_fixture_start_no_server(user: pytest.Pytester
     result.assert_outcomes(passed=1)
 
 
-def test_the_example_passes_from_the_repository(user: pytest.Pytester, counter: Path) -> None:
-    assert counter == ROOT / "examples" / "counter" / "build" / "counter.wasm"
+def test_the_example_passes_from_the_repository(user: pytest.Pytester, counter_wasm: Path) -> None:
+    assert counter_wasm == ROOT / "examples" / "counter" / "build" / "counter.wasm"
     result = run(user, str(EXAMPLE_TEST))
     assert result.ret == 0, result.stdout.str()
     result.assert_outcomes(passed=3)
@@ -279,14 +273,14 @@ def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FreshVenv]:
 
 
 def test_installed_wheel_in_a_fresh_venv(
-    fresh_venv: FreshVenv, counter: Path, valkey_server: servers.ServerProcess, tmp_path: Path
+    fresh_venv: FreshVenv, counter_wasm: Path, valkey_server: servers.ServerProcess, tmp_path: Path
 ) -> None:
     # The user's project: their test file and their built component, outside the checkout.
     project = tmp_path / "project"
     (project / "examples" / "testing").mkdir(parents=True)
     shutil.copy(EXAMPLE_TEST, project / "examples" / "testing" / "test_counter.py")
     (project / "examples" / "counter" / "build").mkdir(parents=True)
-    shutil.copy(counter, project / "examples" / "counter" / "build" / "counter.wasm")
+    shutil.copy(counter_wasm, project / "examples" / "counter" / "build" / "counter.wasm")
 
     # kvredis comes from the wheel, and componentize-py is nowhere to be found.
     where = fresh_venv.run(

@@ -24,6 +24,8 @@ def check_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError as exc:
         raise UrlError(f"malformed Redis URL {redact(url)}: {exc}") from None
+    if not url.strip():
+        raise UrlError("empty Redis URL: use redis://, rediss:// or unix://")
     if "://" not in url:
         shown = redact(url)
         hint = f"unix://{shown}" if url.startswith("/") else f"redis://{shown}"

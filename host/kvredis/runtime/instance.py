@@ -7,7 +7,7 @@ import os
 import select
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from wasmtime import ExitTrap, Store, WasiConfig, WasmtimeError
@@ -56,7 +56,6 @@ class WasiOptions:
     inherit_stdin: bool = False
     stdout_path: str | None = None  # None: the host's own stdout
     stderr_path: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def config(self, stderr_path: str | None = None) -> WasiConfig:
         """The WASI configuration; `stderr_path` overrides where stderr goes."""
