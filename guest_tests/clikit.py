@@ -3,24 +3,16 @@ output with deadlines, checking its error lines, and finding the embedded server
 
 from __future__ import annotations
 
-import os
 import queue
 import subprocess
 import threading
 from pathlib import Path
 from typing import IO
 
-from conftest import KVREDIS
+from conftest import KVREDIS, kvredis_env
 from servers import embedded_processes
 
 CompletedRun = subprocess.CompletedProcess[str]
-
-
-def kvredis_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment `run_kvredis` gives the command: ours, without REDIS_URL."""
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    env.update(extra or {})
-    return env
 
 
 def start_kvredis(

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -113,6 +114,37 @@ def db(server: servers.ServerProcess) -> redis.Redis:
     return server.client()
 
 
+def kvredis_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment the tests give `kvredis`: ours, without REDIS_URL."""
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env.update(extra or {})
+    return env
+
+
+def run_threads(work: Callable[[int], Any], count: int) -> list[Any]:
+    """Run work(0)...work(count - 1) on threads released together; their results, or the
+    first failure re-raised here."""
+    results: list[Any] = [None] * count
+    failures: list[BaseException] = []
+    start = threading.Barrier(count)
+
+    def target(i: int) -> None:
+        try:
+            start.wait()
+            results[i] = work(i)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(300)
+    assert not failures, failures
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
 def run_kvredis(
     *args: str | Path,
     env: dict[str, str] | None = None,
@@ -121,8 +153,7 @@ def run_kvredis(
     input_text: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run the installed `kvredis` command as a user would."""
-    full_env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    full_env.update(env or {})
+    full_env = kvredis_env(env)
     return subprocess.run(
         [str(KVREDIS), *map(str, args)],
         capture_output=True,

@@ -15,6 +15,7 @@ import wasmtime
 
 import kvredis
 import servers
+from conftest import run_threads
 from kvredis.embedded import EmbeddedServer
 from kvredis.values import parse_invoke, to_json
 
@@ -503,27 +504,18 @@ def test_one_instance_per_thread(
     version: str,
 ) -> None:
     threads, rounds = 4, 25
-    failures: list[BaseException] = []
     with kvredis.Host(server.url) as host:
         component = host.load(conformance_guest(version))
 
         def work(index: int) -> None:
-            try:
-                instance = component.instantiate()
-                for _ in range(rounds):
-                    outcome = json.loads(instance.call("ops#call", "c", "increment", ["n", "1"]))
-                    assert "ok" in outcome, outcome
-                answer = instance.call("ops#call", "c", "set", [f"t{index}", str(index)])
-                assert json.loads(answer) == {"ok": None}
-            except BaseException as exc:
-                failures.append(exc)
+            instance = component.instantiate()
+            for _ in range(rounds):
+                outcome = json.loads(instance.call("ops#call", "c", "increment", ["n", "1"]))
+                assert "ok" in outcome, outcome
+            answer = instance.call("ops#call", "c", "set", [f"t{index}", str(index)])
+            assert json.loads(answer) == {"ok": None}
 
-        workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join(120)
-    assert not failures, failures
+        run_threads(work, threads)
     assert db.get(b"c:n") == str(threads * rounds).encode()
     assert sorted(db.keys(b"c:t*")) == sorted(f"c:t{i}".encode() for i in range(threads))
 

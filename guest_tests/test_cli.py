@@ -27,10 +27,9 @@ from clikit import (
     LineReader,
     error_line,
     finish,
-    kvredis_env,
     start_kvredis,
 )
-from conftest import KVREDIS, invoke_ops, run_kvredis
+from conftest import KVREDIS, invoke_ops, kvredis_env, run_kvredis
 
 Guest = Callable[[str], Path]
 SECRET = "pw-Sekr1t-4711"

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import redis
 
 import kvredis
 import servers
-from conftest import KVREDIS
+from conftest import KVREDIS, run_threads
 from faultkit import host_crashed, run_script
 
 THREADS = 4
@@ -52,28 +51,6 @@ def _check_thread(thread: int, outcomes: list[dict[str, Any]]) -> None:
         assert "ok" in bump, bump
 
 
-def _run_threads(work: Callable[[int], Any], count: int) -> list[Any]:
-    results: list[Any] = [None] * count
-    failures: list[BaseException] = []
-    start = threading.Barrier(count)
-
-    def target(i: int) -> None:
-        try:
-            start.wait()
-            results[i] = work(i)
-        except BaseException as exc:
-            failures.append(exc)
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(300)
-    assert not failures, failures
-    assert not any(thread.is_alive() for thread in threads)
-    return results
-
-
 def _host_connections(db: redis.Redis) -> int:
     return sum(1 for c in db.client_list() if c.get("cmd") not in ("client|list", "client"))
 
@@ -84,7 +61,7 @@ def test_threads_sharing_one_host_add_up_exactly(
     with kvredis.Host(server.url) as host:
         component = host.load(faults)
         instances = [component.instantiate() for _ in range(THREADS)]
-        results = _run_threads(lambda i: run_script(instances[i], "c", _thread_ops(i)), THREADS)
+        results = run_threads(lambda i: run_script(instances[i], "c", _thread_ops(i)), THREADS)
         for i, outcomes in enumerate(results):
             _check_thread(i, outcomes)
         assert db.get(b"c:n") == str(THREADS * ROUNDS).encode()
@@ -112,7 +89,7 @@ def test_both_keyvalue_versions_increment_one_counter_from_threads(
                 return run_script(instances[i], "c", [["incr-loop", "n", per_thread]])
             return instances[i].call("ops#call", "c", "incr-loop", ["n", str(per_thread)])
 
-        results = _run_threads(work, THREADS)
+        results = run_threads(work, THREADS)
     assert db.get(b"c:n") == str(THREADS * per_thread).encode(), results
 
 
