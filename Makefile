@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bindings guests bench clean
+.PHONY: install run test unit lint bindings guests bench clean
 
 install: $(STAMP)
 
@@ -23,6 +23,10 @@ run: guests
 
 test: guests
 	$(BIN)/python -m pytest
+
+# Fast tests of pure logic (no server, no guest build).
+unit: install
+	$(BIN)/python -m pytest tests
 
 lint: install
 	$(BIN)/ruff check host scripts guest_tests tests examples

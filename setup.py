@@ -1,4 +1,4 @@
-"""Build hook: the wheel ships the conformance guests, built from guest_tests/ at build time.
+"""Build hook: the wheel ships the conformance guests, built from guests/conformance/ at build time.
 
 `kvredis conformance` must work where componentize-py is not installed, so the guests are
 compiled while the package is built (componentize-py is a build requirement) and packaged
@@ -6,7 +6,6 @@ as kvredis/conformance/guests/*.wasm. Editable installs skip this; `make guests`
 into the source tree instead.
 """
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -21,11 +20,10 @@ class BuildWithGuests(build_py):
         super().run()
         if self.editable_mode:
             return
-        spec = importlib.util.spec_from_file_location("kvredis_guests", ROOT / "scripts/guests.py")
-        assert spec is not None and spec.loader is not None
-        guests = importlib.util.module_from_spec(spec)
-        sys.modules["kvredis_guests"] = guests
-        spec.loader.exec_module(guests)
+        # The guest builder is imported by name from scripts/, as the tests and bench.py do.
+        sys.path.insert(0, str(ROOT / "scripts"))
+        import guests  # noqa: PLC0415
+
         guests.build_conformance(Path(self.build_lib) / "kvredis" / "conformance" / "guests")
 
 

@@ -9,8 +9,8 @@ import threading
 from pathlib import Path
 from typing import IO
 
-from conftest import KVREDIS, kvredis_env
 from servers import embedded_processes
+from support import KVREDIS, kvredis_env
 
 CompletedRun = subprocess.CompletedProcess[str]
 

@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import os
 import subprocess
-import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
-from typing import Any
 
 import pytest
 import redis
 
+import guests
 import servers
 from kvredis.conformance import guest_path
-
-ROOT = Path(__file__).resolve().parent.parent
-KVREDIS = Path(sys.executable).parent / "kvredis"
-
-
-def _load_guest_builder() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("kvredis_guests", ROOT / "scripts/guests.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["kvredis_guests"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-guest_builder = _load_guest_builder()
+from support import run_kvredis
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +27,7 @@ def app_guest(build_dir: Path) -> Callable[[str], Path]:
 
     def get(name: str) -> Path:
         if name not in built:
-            built[name] = guest_builder.build_app(name, build_dir)
+            built[name] = guests.build_app(name, build_dir)
         return built[name]
 
     return get
@@ -61,7 +41,7 @@ def conformance_guest() -> Callable[[str], Path]:
 @pytest.fixture(scope="session")
 def counter_wasm() -> Path:
     """The counter example (examples/counter)."""
-    path: Path = guest_builder.build_example("counter")
+    path: Path = guests.build_example("counter")
     return path
 
 
@@ -114,69 +94,6 @@ def db(server: servers.ServerProcess) -> redis.Redis:
     return server.client()
 
 
-def kvredis_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment the tests give `kvredis`: ours, without REDIS_URL."""
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    env.update(extra or {})
-    return env
-
-
-def run_threads(work: Callable[[int], Any], count: int) -> list[Any]:
-    """Run work(0)...work(count - 1) on threads released together; their results, or the
-    first failure re-raised here."""
-    results: list[Any] = [None] * count
-    failures: list[BaseException] = []
-    start = threading.Barrier(count)
-
-    def target(i: int) -> None:
-        try:
-            start.wait()
-            results[i] = work(i)
-        except BaseException as exc:
-            failures.append(exc)
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(300)
-    assert not failures, failures
-    assert not any(thread.is_alive() for thread in threads)
-    return results
-
-
-def run_kvredis(
-    *args: str | Path,
-    env: dict[str, str] | None = None,
-    cwd: Path | None = None,
-    timeout: float = 300,
-    input_text: str | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """Run the installed `kvredis` command as a user would."""
-    full_env = kvredis_env(env)
-    return subprocess.run(
-        [str(KVREDIS), *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        cwd=cwd,
-        timeout=timeout,
-        input=input_text,
-        check=False,
-    )
-
-
 @pytest.fixture
 def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
     return run_kvredis
-
-
-def invoke_ops(
-    url: str, guest: Path, bucket: str, op: str, *args: str, flags: tuple[str, ...] = ()
-) -> Any:
-    """Call the conformance guest's `ops#call` through `kvredis run --invoke`; returns the
-    decoded outcome ({"ok": ...} or {"err": ..., "message": ...})."""
-    call = f"ops#call({json.dumps(bucket)}, {json.dumps(op)}, {json.dumps(list(args))})"
-    done = run_kvredis("run", "--redis-url", url, *flags, "--invoke", call, guest)
-    assert done.returncode == 0, done.stderr
-    return json.loads(json.loads(done.stdout))

@@ -15,11 +15,9 @@ import wasmtime
 
 import kvredis
 import servers
-from conftest import run_threads
 from kvredis.embedded import EmbeddedServer
 from kvredis.values import parse_invoke, to_json
-
-VERSIONS = ("draft", "draft2")
+from support import VERSIONS, run_threads
 
 
 def ops(component: kvredis.Component, bucket: str, op: str, *args: str) -> Any:
@@ -349,7 +347,7 @@ def test_interface_functions_by_short_and_full_name(
         component = host.load(conformance_guest("draft2"))
         cases = component.call("conformance#cases")
         assert "overwrite" in cases
-        assert component.call("kvredis:guests/conformance#run-case", "overwrite")
+        assert component.call("kvredis:conformance/conformance#run-case", "overwrite")
         with pytest.raises(kvredis.ComponentError) as caught:
             component.call("conformance#run-case", "no-such-case")
         assert "no-such-case" in caught.value.value

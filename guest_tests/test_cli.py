@@ -29,7 +29,7 @@ from clikit import (
     finish,
     start_kvredis,
 )
-from conftest import KVREDIS, invoke_ops, kvredis_env, run_kvredis
+from support import KVREDIS, VERSIONS, invoke_ops, kvredis_env, run_kvredis
 
 Guest = Callable[[str], Path]
 SECRET = "pw-Sekr1t-4711"
@@ -302,7 +302,7 @@ def test_bad_bucket_routes(
     assert SECRET not in done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("version", ["draft", "draft2"])
+@pytest.mark.parametrize("version", VERSIONS)
 def test_read_only_bucket_denies_every_write(
     server: servers.ServerProcess, db: redis.Redis, conformance_guest: Guest, version: str
 ) -> None:
@@ -666,7 +666,7 @@ def test_invoke_bytes_round_trip_through_redis(
     assert invoke(server.url, values_wasm, 'load("b", "none")').stdout == "null\n"
 
 
-@pytest.mark.parametrize("name", ["ops#call", "kvredis:guests/ops#call"])
+@pytest.mark.parametrize("name", ["ops#call", "kvredis:conformance/ops#call"])
 def test_invoke_names_interface_functions(
     server: servers.ServerProcess, db: redis.Redis, ops_wasm: Path, name: str
 ) -> None:
@@ -681,7 +681,10 @@ def test_invoke_unknown_export_lists_the_exports(ops_wasm: Path, tmp_path: Path,
     done = run_kvredis("run", "--invoke", f"{name}()", ops_wasm, cwd=tmp_path)
     line = error_line(done, 2)
     assert f"no function {name!r}" in line
-    assert "kvredis:guests/ops#call" in line and "kvredis:guests/conformance#run-case" in line
+    assert (
+        "kvredis:conformance/ops#call" in line
+        and "kvredis:conformance/conformance#run-case" in line
+    )
     assert not (tmp_path / ".kvredis").exists(), "a server was started for nothing"
 
 
@@ -738,7 +741,7 @@ def test_a_reader_that_went_away_is_no_error(
 # --- inspect -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("version", ["draft", "draft2"])
+@pytest.mark.parametrize("version", VERSIONS)
 def test_inspect_a_keyvalue_component(conformance_guest: Guest, version: str) -> None:
     done = run_kvredis("inspect", conformance_guest(version))
     assert done.returncode == 0, done.stderr
@@ -747,10 +750,13 @@ def test_inspect_a_keyvalue_component(conformance_guest: Guest, version: str) ->
     for interface in ("store", "atomics", "batch"):
         assert f"  wasi:keyvalue/{interface}@0.2.0-{version}" in lines
     assert (
-        "  kvredis:guests/ops#call(bucket: string, op: string, args: list<string>) -> string"
+        "  kvredis:conformance/ops#call(bucket: string, op: string, args: list<string>) -> string"
         in lines
     )
-    assert "  kvredis:guests/conformance#run-case(name: string) -> result<string, string>" in lines
+    assert (
+        "  kvredis:conformance/conformance#run-case(name: string) -> result<string, string>"
+        in lines
+    )
     assert lines[-1] == "kvredis run: can run it (wasi:cli/run)"
     assert "not provided" not in done.stdout
 

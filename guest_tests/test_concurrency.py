@@ -16,8 +16,8 @@ import redis
 
 import kvredis
 import servers
-from conftest import KVREDIS, run_threads
 from faultkit import host_crashed, run_script
+from support import KVREDIS, run_threads
 
 THREADS = 4
 ROUNDS = 300

@@ -3,7 +3,6 @@ with what they did checked on the Redis side."""
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -12,27 +11,9 @@ import pytest
 import redis
 
 import servers
-from conftest import invoke_ops, run_kvredis
+from support import CONFORMANCE_CASES as PARAMS
+from support import VERSIONS, invoke_ops, run_kvredis
 
-CASES_SOURCE = Path(__file__).parent / "conformance" / "cases.py"
-VERSIONS = ("draft", "draft2")
-
-
-def declared_cases() -> dict[str, tuple[str, ...]]:
-    """Case names and versions, read from the guest's source (the guest is not importable)."""
-    found: dict[str, tuple[str, ...]] = {}
-    for node in ast.parse(CASES_SOURCE.read_text()).body:
-        if not isinstance(node, ast.FunctionDef):
-            continue
-        for deco in node.decorator_list:
-            if isinstance(deco, ast.Call) and getattr(deco.func, "id", "") == "case":
-                versions = tuple(a.value for a in deco.args if isinstance(a, ast.Constant))
-                found[node.name.replace("_", "-")] = versions or VERSIONS
-    return found
-
-
-CASES = declared_cases()
-PARAMS = [(v, name) for v in VERSIONS for name, vs in CASES.items() if v in vs]
 LINE = re.compile(r"^(PASS|FAIL) (draft2?) ([\w-]+): (.*)$")
 
 _runs: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}

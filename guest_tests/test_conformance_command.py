@@ -13,12 +13,13 @@ from xml.etree import ElementTree
 import pytest
 
 import servers
-from test_conformance import PARAMS
+from support import CONFORMANCE_CASES as PARAMS
+from support import VERSIONS
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 LINE = re.compile(r"^(PASS|FAIL) (draft2?) ([\w-]+)(?: \([\d.]+ s\)|: (.+))$")
 CLOSING = re.compile(r"^(\d+) passed, (\d+) failed$")
-EXPECTED = {v: sorted(name for ver, name in PARAMS if ver == v) for v in ("draft", "draft2")}
+EXPECTED = {v: sorted(name for ver, name in PARAMS if ver == v) for v in VERSIONS}
 
 
 class Report:
@@ -93,7 +94,7 @@ def test_passes_on_every_server_with_junit(
     assert server.client().dbsize() == 0
 
 
-@pytest.mark.parametrize("version", ["draft", "draft2"])
+@pytest.mark.parametrize("version", VERSIONS)
 def test_version_selects_one_suite(
     valkey_server: servers.ServerProcess, cli: Cli, tmp_path: Path, version: str
 ) -> None:
@@ -188,7 +189,7 @@ def test_fails_on_a_read_only_replica_naming_the_cases(
     assert report.code == 1
     failures = report.failures()
     assert report.failed == len(failures) > 0
-    for version in ("draft", "draft2"):
+    for version in VERSIONS:
         assert report.names(version) == EXPECTED[version]  # every case ran and was reported
         # Cases that write fail, saying why; cases that only read still pass.
         for case in ("overwrite", "binary-values", "increment-creates-decimal-counter"):
@@ -219,7 +220,7 @@ def test_fails_on_a_server_out_of_memory(cli: Cli, tmp_path: Path, kind: str) ->
     assert report.code == 1
     assert report.failed > 0
     failures = report.failures()
-    for version in ("draft", "draft2"):
+    for version in VERSIONS:
         assert "maxmemory" in failures[(version, "one-mebibyte-value")]
     suites = read_junit(junit)
     message = suites["wasi:keyvalue@0.2.0-draft2"]["one-mebibyte-value"]

@@ -20,8 +20,8 @@ from clikit import (
     server_processes,
     start_kvredis,
 )
-from conftest import run_kvredis
 from servers import wait_until
+from support import run_kvredis
 
 Guest = Callable[[str], Path]
 

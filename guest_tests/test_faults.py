@@ -18,7 +18,6 @@ import pytest
 
 import kvredis
 import servers
-from conftest import KVREDIS
 from faultkit import (
     DURABLE,
     host_crashed,
@@ -30,6 +29,7 @@ from faultkit import (
     timed,
     wait_until,
 )
+from support import KVREDIS
 
 SLACK_S = 0.5  # scheduling on a busy two-core machine; the bounds themselves are the budgets
 

@@ -15,8 +15,8 @@ import redis
 
 import kvredis
 import servers
-from conftest import run_kvredis
 from faultkit import host_crashed, one, run_script
+from support import run_kvredis
 
 KEYS = [
     "nul\x00inside",

@@ -14,8 +14,8 @@ import pytest
 
 import kvredis
 import servers
-from conftest import KVREDIS
 from faultkit import embedded_pids, host_crashed, run_script, wait_until
+from support import KVREDIS
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 

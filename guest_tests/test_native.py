@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 import redis
 
+import guests
 import servers
-from conftest import guest_builder
 from kvredis import GuestTrap, Host
 from kvredis.runtime.instance import Instance
 
 
 @pytest.fixture(scope="session")
 def native_guest(build_dir: Path) -> Path:
-    built: Path = guest_builder.build_native(build_dir / "native.wasm")
+    built: Path = guests.build_native(build_dir / "native.wasm")
     return built
 
 

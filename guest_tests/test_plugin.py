@@ -15,8 +15,8 @@ import pytest
 import redis
 
 import servers
-from conftest import ROOT
 from kvredis.conformance import guest_path
+from support import ROOT
 
 pytest_plugins = ["pytester"]
 

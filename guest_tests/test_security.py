@@ -18,7 +18,6 @@ import pytest
 
 import kvredis
 import servers
-from conftest import run_kvredis
 from faultkit import (
     Monitor,
     embedded_server,
@@ -30,6 +29,7 @@ from faultkit import (
     tcp_listeners,
 )
 from kvredis.layout import KeyLayout, glob_escape
+from support import run_kvredis
 
 PASSWORD = "Kv-S3cr3t.pw~42"
 # Needs percent-encoding in a URL: '@', ':', '/', '#' and '?'.

