@@ -22,7 +22,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import quote, unquote
+from urllib.parse import quote as percent_encoded
+from urllib.parse import unquote
 
 from kvredis.embedded._supervisor import URL_FILE, USERS_LOCK
 from kvredis.embedded.config import CONF, LOG, server_config
@@ -184,7 +185,7 @@ class EmbeddedServer:
                     f"see {shown(self.log_path)}"
                 )
             time.sleep(0.02)
-        self.url = f"unix://{quote(os.fspath(sock))}"
+        self.url = f"unix://{percent_encoded(os.fspath(sock))}"
         data.write(URL_FILE, f"{self.url}\n".encode())
         assert self._lock_fd is not None
         os.close(self._lock_fd)  # the supervisor and the server hold it while the server runs
