@@ -483,7 +483,7 @@ def cmd_server(args: argparse.Namespace) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from kvredis.runtime.engine import load_component  # noqa: PLC0415
+    from kvredis.runtime.cache import load_component  # noqa: PLC0415
     from kvredis.runtime.imports import describe  # noqa: PLC0415
 
     info = describe(load_component(args.component, _compiling_note(args.component)))

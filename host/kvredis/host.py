@@ -24,7 +24,7 @@ from kvredis.core import DEFAULT_MAX_VALUE_BYTES, KeyValueCore, StoreConfig
 from kvredis.embedded import EmbeddedServer
 from kvredis.errors import ConfigError, InvalidArguments, RedisUnavailable, UnsatisfiedImports
 from kvredis.layout import DEFAULT_TEMPLATE, KeyLayout, LayoutError
-from kvredis.runtime.engine import load_component
+from kvredis.runtime.cache import load_component
 from kvredis.runtime.imports import ComponentInfo, describe
 from kvredis.runtime.instance import Instance, Limits, WasiOptions
 

@@ -1,0 +1,48 @@
+"""The embedded server's config file, written so that no path is ever read as config.
+
+The server runs with the data directory as its working directory, so its data and its log
+are named relative to it and the directory's path (which may hold quotes, newlines, anything)
+never appears in the file. The one path that must appear, the socket's, is written as a
+double-quoted token of Valkey's config grammar with every byte that could end or escape it
+spelled as `\\xHH`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from kvredis.embedded._supervisor import CONF
+
+__all__ = ["AOF_DIR", "CONF", "LOG", "quote", "server_config"]
+
+LOG = "server.log"
+AOF_DIR = "appendonlydir"
+
+_LITERAL = frozenset(range(0x20, 0x7F)) - {ord('"'), ord("\\")}
+
+
+def quote(value: bytes) -> str:
+    """`value` as one double-quoted config token: printable ASCII as is, the rest as \\xHH.
+
+    Raises ValueError for a NUL byte, which the server would take for the end of the value.
+    """
+    if b"\0" in value:
+        raise ValueError("a NUL byte cannot be written in the server's config")
+    return '"' + "".join(chr(b) if b in _LITERAL else f"\\x{b:02x}" for b in value) + '"'
+
+
+def server_config(socket_path: Path, *, persist: bool) -> str:
+    """The config text: a unix socket only (no TCP port at all), data in the working directory."""
+    lines = [
+        "port 0",
+        f"unixsocket {quote(os.fsencode(socket_path))}",
+        "unixsocketperm 700",
+        f"logfile {LOG}",
+        "daemonize no",
+        'save ""',
+        f"appendonly {'yes' if persist else 'no'}",
+        f"appenddirname {AOF_DIR}",
+        "appendfsync everysec",
+    ]
+    return "\n".join(lines) + "\n"
