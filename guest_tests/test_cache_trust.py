@@ -14,9 +14,9 @@ import wasmtime
 from wasmtime.component import Component
 
 import servers
-from conftest import run_kvredis
 from kvredis.runtime.cache import artifact_name, cache_key, trailer
 from kvredis.runtime.engine import engine
+from support import run_kvredis
 
 OTHER_UID = 65534
 

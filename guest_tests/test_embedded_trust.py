@@ -20,9 +20,9 @@ import redis
 
 import servers
 from clikit import LineReader, error_line, finish, start_kvredis
-from conftest import run_kvredis
 from faultkit import embedded_pids, embedded_server, socket_inodes, tcp_listeners
 from servers import free_port, wait_until
+from support import run_kvredis
 
 OTHER_UID = 65534  # nobody: "another user" for tests that run as root
 AS_ROOT = os.geteuid() == 0
