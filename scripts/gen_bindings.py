@@ -7,7 +7,7 @@ script writes one module to host/kvredis/bindings/ with:
 - Python types for the WIT records and variants;
 - a Protocol per imported interface and per resource, for the host to implement;
 - a `Tables` of handle tables (one per resource), and an `add_<interface>_to_linker` function
-  per interface that registers every function as a raw callback through `kvredis._canon`,
+  per interface that registers every function as a raw callback through `kvredis.canon`,
   lifting arguments and lowering results with code specialised to each function's types.
 
 Usage: gen_bindings.py [--check]   (--check: exit 1 when the committed output is stale)
@@ -326,7 +326,7 @@ class Package:
             "",
             "from wasmtime.component import LinkerInstance, ResourceType",
             "",
-            "from kvredis import _canon as canon",
+            "from kvredis import canon",
             "from kvredis._wit import Err, HandleTable",
             "",
             "VAL_SIZE = canon.VAL_SIZE",

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from wasmtime.component import LinkerInstance, ResourceType
 
-from kvredis import _canon as canon
+from kvredis import canon
 from kvredis._wit import Err, HandleTable
 
 VAL_SIZE = canon.VAL_SIZE

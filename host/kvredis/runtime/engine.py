@@ -13,6 +13,7 @@ from pathlib import Path
 from wasmtime import Config, Engine, WasmtimeError
 from wasmtime.component import Component
 
+from kvredis.canon.allocator import keep_large_blocks
 from kvredis.errors import ComponentLoadError
 
 _WASM_MAGIC = b"\0asm"
@@ -29,10 +30,15 @@ _engine_lock = threading.Lock()
 
 
 def engine() -> Engine:
-    """The process-wide engine (epoch interruption on, so guests can be timed out)."""
+    """The process-wide engine (epoch interruption on, so guests can be timed out).
+
+    Creating it also tunes the C allocator for large values: from here on this process runs
+    components, and only such a process should pay for the change.
+    """
     global _engine
     with _engine_lock:
         if _engine is None:
+            keep_large_blocks()
             config = Config()
             config.epoch_interruption = True
             _engine = Engine(config)
