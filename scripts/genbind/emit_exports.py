@@ -76,7 +76,7 @@ class ExportsEmitter(Emitter):
         lines = [
             "",
             f"    def {snake(fn['name'])}(self{sep}{params}) -> None:",
-            f'        """`{fn["name"]}`."""',
+            f'        """{self._doc(fn)}"""',
         ]
         lowering = self.lowering(fn)
         if not lowering:
@@ -86,6 +86,17 @@ class ExportsEmitter(Emitter):
         lines += ["", "        def lower_args(ctx: int, args: int) -> None:"]
         lines += [f"            {line}" for line in lowering]
         return lines + ["", f"        self.{self._attribute(fn)}.call(lower_args)"]
+
+    def _doc(self, fn: Function) -> str:
+        handles = [
+            f"`{snake(x['name'])}`"
+            for x in fn["params"]
+            if self.package.kind(x["type"])[0] == "handle"
+        ]
+        if not handles:
+            return f"`{fn['name']}`."
+        what = "an owned handle" if len(handles) == 1 else "owned handles"
+        return f"`{fn['name']}`. The guest receives {', '.join(handles)} as {what}."
 
     def lowering(self, fn: Function) -> list[str]:
         """Statements writing each argument. Handles go last: once one is in the handle

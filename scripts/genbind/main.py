@@ -29,7 +29,7 @@ class Source:
     module: str
     type_base: int
     imports_world: str = "imports"
-    exports_world: str | None = None
+    exports_world: str | None = "watch-service"
 
 
 SOURCES = [

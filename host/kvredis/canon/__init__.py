@@ -9,6 +9,7 @@ time. One module per job:
 - `values`: lifting and lowering single values;
 - `bulk`: whole lists in one pass (one arena, one deep copy);
 - `registry`: host functions registered as C callbacks, kept alive without a lock;
+- `calls`: calling a guest's exports with arguments lowered in place;
 - `allocator`: glibc tuning for large values, applied when the engine is created.
 
 The names below are what the generated bindings use (`canon.lift_string(...)`).
@@ -21,6 +22,7 @@ from kvredis.canon.bulk import (
     lower_string_list,
 )
 from kvredis.canon.c_api import VAL_SIZE
+from kvredis.canon.calls import ExportFunc
 from kvredis.canon.registry import Handler, add_func
 from kvredis.canon.values import (
     Blob,
@@ -54,6 +56,7 @@ from kvredis.canon.values import (
 __all__ = [
     "VAL_SIZE",
     "Blob",
+    "ExportFunc",
     "Handler",
     "add_func",
     "lift_bool",
