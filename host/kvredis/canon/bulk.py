@@ -12,20 +12,20 @@ import itertools
 import struct
 from collections.abc import Sequence
 
+from kvredis.canon import c_api
 from kvredis.canon.c_api import (
-    HEAD,
     K_LIST,
     K_OPTION,
     K_STRING,
     K_TUPLE,
-    KIND_WORD,
     MEM,
-    QQ,
     VAL_SIZE,
-    Q,
     val_clone,
 )
 from kvredis.canon.values import bytes_at, write_bytes
+
+# Bound by assignment, not imported, for speed: see the same lines in values.py.
+HEAD, KIND_WORD, QQ, Q = c_api.HEAD, c_api.KIND_WORD, c_api.QQ, c_api.Q
 
 _ELEMENT_KEY_VALUE = struct.Struct("<8xQQ8x8xQQ8x")  # tuple<string, list<u8>> elements
 

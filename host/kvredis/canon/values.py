@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from ctypes import c_void_p
 
 from kvredis._wit import Trap
+from kvredis.canon import c_api
 from kvredis.canon.c_api import (
-    HEAD,
     K_BOOL,
     K_LIST,
     K_OPTION,
@@ -29,27 +29,34 @@ from kvredis.canon.c_api import (
     K_U32,
     K_U64,
     K_VARIANT,
-    KIND_BOOL,
-    KIND_S64,
-    KIND_WORD,
     MEM,
-    QQ,
     RECORD_ENTRY_SIZE,
     RECORD_VAL_OFFSET,
     VAL_SIZE,
-    Q,
     any_to_host,
     byte_vec_new,
     host_delete,
     host_new,
     host_rep,
     host_to_any,
-    q,
     take_error_message,
     val_new,
     vallist_new_uninit,
     valrecord_new_uninit,
     valtuple_new_uninit,
+)
+
+# The struct layouts are bound by assignment, not imported: CPython 3.11 compiles a method call
+# on an imported name (`QQ.unpack_from(...)`) as an attribute load and a plain call, taking the
+# name for a module, and that costs ~30 ns more on each of these hot paths.
+HEAD, KIND_BOOL, KIND_S64, KIND_WORD, QQ, Q, q = (
+    c_api.HEAD,
+    c_api.KIND_BOOL,
+    c_api.KIND_S64,
+    c_api.KIND_WORD,
+    c_api.QQ,
+    c_api.Q,
+    c_api.q,
 )
 
 # --- list<u8> ----------------------------------------------------------------------------------
