@@ -24,7 +24,7 @@ def unsupported(what: str) -> NoReturn:
 class Package:
     """One WIT package: its types and interfaces, and those a world imports and exports."""
 
-    def __init__(self, doc: dict[str, Any], imports_world: str, exports_world: str | None):
+    def __init__(self, doc: dict[str, Any], imports_world: str, exports_world: str | None) -> None:
         (pkg,) = doc["packages"]
         self.name: str = pkg["name"]
         self.types: list[dict[str, Any]] = doc["types"]
