@@ -8,13 +8,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _generator(*args: str) -> subprocess.CompletedProcess[str]:
+    script = str(ROOT / "scripts" / "gen_bindings.py")
+    command = [sys.executable, script, *args]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
 def test_generated_bindings_are_fresh() -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "gen_bindings.py"), "--check"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = _generator("--check")
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -28,3 +29,15 @@ def test_vendored_wit_is_unchanged_from_upstream_names() -> None:
     for folder in ("keyvalue-0.2.0-draft", "keyvalue-0.2.0-draft2"):
         text = (wit / folder / "world.wit").read_text()
         assert f"package wasi:keyvalue@{folder.removeprefix('keyvalue-')};" in text
+
+
+def test_check_names_a_stale_file_and_fails(tmp_path: Path) -> None:
+    wrote = _generator("--out", str(tmp_path))
+    assert wrote.returncode == 0, wrote.stderr
+    fresh = _generator("--check", "--out", str(tmp_path))
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    module = tmp_path / "keyvalue_draft2.py"
+    module.write_text(module.read_text() + "# edited by hand\n")
+    stale = _generator("--check", "--out", str(tmp_path))
+    assert stale.returncode == 1
+    assert stale.stdout.strip() == f"stale: {module} (run `make bindings`)"

@@ -1,13 +1,15 @@
-"""Plain-Python support for the generated bindings: the `Err` exception and handle tables."""
+"""Plain-Python support for the generated bindings: `Err`, `Trap` and handle tables."""
 
 from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-from kvredis._canon import Trap
-
 T = TypeVar("T")
 E = TypeVar("E")
+
+
+class Trap(Exception):
+    """Raised by host code for a guest's misuse; the guest traps with this message."""
 
 
 class Err(Exception, Generic[E]):

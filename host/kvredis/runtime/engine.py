@@ -7,6 +7,8 @@ import threading
 
 from wasmtime import Config, Engine
 
+from kvredis.canon.allocator import keep_large_blocks
+
 EPOCH_TICK_S = 0.01
 NO_DEADLINE = 2**62  # epoch ticks: a store without a timeout never reaches it
 
@@ -16,10 +18,15 @@ _engine_lock = threading.Lock()
 
 
 def engine() -> Engine:
-    """The process-wide engine (epoch interruption on, so guests can be timed out)."""
+    """The process-wide engine (epoch interruption on, so guests can be timed out).
+
+    Creating it also tunes the C allocator for large values: from here on this process runs
+    components, and only such a process should pay for the change.
+    """
     global _engine
     with _engine_lock:
         if _engine is None:
+            keep_large_blocks()
             config = Config()
             config.epoch_interruption = True
             _engine = Engine(config)
