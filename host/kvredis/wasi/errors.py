@@ -1,6 +1,18 @@
-"""The two exceptions that become traps rather than WIT error values."""
+"""The exceptions of the WASI core: a WIT `err(code)`, and the two that become traps."""
 
 from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+C = TypeVar("C")
+
+
+class CodedError(Exception, Generic[C]):
+    """A call answered with `err(code)`; `code` is a value of the interface's error-code type."""
+
+    def __init__(self, code: C) -> None:
+        super().__init__(str(code))
+        self.code = code
 
 
 class GuestMisuse(Exception):

@@ -11,6 +11,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import NoReturn
 
+from kvredis.wasi.errors import CodedError
+
 
 class SocketErrorCode(StrEnum):
     """`wasi:sockets/network.error-code`; each value is the WIT case name."""
@@ -38,12 +40,8 @@ class SocketErrorCode(StrEnum):
     PERMANENT_RESOLVER_FAILURE = "permanent-resolver-failure"
 
 
-class SocketError(Exception):
+class SocketError(CodedError[SocketErrorCode]):
     """A sockets call answered with `err(code)`."""
-
-    def __init__(self, code: SocketErrorCode) -> None:
-        super().__init__(code.value)
-        self.code = code
 
 
 class IpAddressFamily(StrEnum):

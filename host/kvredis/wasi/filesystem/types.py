@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import Flag, StrEnum, auto
 
 from kvredis.wasi.clocks import Datetime
+from kvredis.wasi.errors import CodedError
 from kvredis.wasi.io.error import IoError
 
 
@@ -53,12 +54,8 @@ class ErrorCode(StrEnum):
     CROSS_DEVICE = "cross-device"
 
 
-class FilesystemError(Exception):
+class FilesystemError(CodedError[ErrorCode]):
     """A filesystem call answered with `err(code)`."""
-
-    def __init__(self, code: ErrorCode) -> None:
-        super().__init__(code.value)
-        self.code = code
 
 
 _ERRNO_CODES = {
