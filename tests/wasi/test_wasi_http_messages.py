@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from wasi_support import later
 
 from kvredis.wasi import GuestMisuse
 from kvredis.wasi.filesystem.types import filesystem_error_code
@@ -125,9 +126,8 @@ def test_trailers_become_ready_when_the_host_resolves_them() -> None:
     future = body.finish()
     assert future.get() is None
     assert not future.subscribe().ready()
-    host = in_thread(body.end, Fields.from_list([("t", b"1")]))
-    assert poll([future.subscribe()], waker) == [0]
-    host.join()
+    with later(0.02, body.end, Fields.from_list([("t", b"1")])):
+        assert poll([future.subscribe()], waker) == [0]
     outcome = future.get()
     assert isinstance(outcome, Received)
     assert outcome.value is not None
@@ -261,9 +261,8 @@ def test_a_slow_reader_shrinks_the_body_write_permit() -> None:
     out.write(bytes(1000))
     assert out.check_write() == 0
     assert not out.subscribe().ready()
-    reader = in_thread(body.pipe.read, 600)
-    poll([out.subscribe()], waker)
-    reader.join()
+    with later(0.02, body.pipe.read, 600):
+        poll([out.subscribe()], waker)
     assert out.check_write() == 600
 
 
@@ -389,9 +388,8 @@ def test_a_response_future_resolves_from_the_client_thread() -> None:
     answer = IncomingResponse(
         status=201, headers=Fields.from_host([]), body=IncomingBody.complete(b"made", waker)
     )
-    client = in_thread(promise.resolve, Received(answer))
-    assert poll([future.subscribe()], waker) == [0]
-    client.join()
+    with later(0.02, promise.resolve, Received(answer)):
+        assert poll([future.subscribe()], waker) == [0]
     outcome = future.get()
     assert isinstance(outcome, Received)
     assert outcome.value.status == 201

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import pytest
+from wasi_support import later
 
 from kvredis.wasi import GuestMisuse, Interrupted
 from kvredis.wasi.io.poll import Deadline, Readiness, Waker, block, monotonic_now, poll
@@ -27,17 +27,6 @@ class Flag:
     def ready(self) -> bool:
         self.looks += 1
         return self.raised
-
-
-@contextmanager
-def later(seconds: float, action: Callable[[], None]) -> Iterator[None]:
-    timer = threading.Timer(seconds, action)
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
-        timer.join()
 
 
 def raise_flag(flag: Flag, waker: Waker) -> Callable[[], None]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 
 import pytest
+from wasi_support import later
 
 from kvredis.wasi import GuestMisuse
 from kvredis.wasi.io.error import IoError
@@ -26,18 +26,6 @@ from kvredis.wasi.io.streams import (
 )
 
 U64_MAX = 2**64 - 1
-
-
-def run_soon(action: object, *args: object) -> threading.Thread:
-    assert callable(action)
-
-    def delayed() -> None:
-        time.sleep(0.02)  # let the test's thread reach its wait first
-        action(*args)
-
-    thread = threading.Thread(target=delayed)
-    thread.start()
-    return thread
 
 
 def failing_sink(data: bytes) -> None:
@@ -76,9 +64,8 @@ def test_a_pipe_read_is_empty_while_open_and_blocking_read_waits() -> None:
     stream = PipeInputStream(pipe, waker)
     assert stream.read(10) == b""
     assert not stream.subscribe().ready()
-    writer = run_soon(pipe.write, b"late bytes")
-    assert stream.blocking_read(100) == b"late bytes"
-    writer.join()
+    with later(0.02, pipe.write, b"late bytes"):
+        assert stream.blocking_read(100) == b"late bytes"
 
 
 def test_a_pipe_ends_after_its_last_byte() -> None:
@@ -184,9 +171,8 @@ def test_a_blocked_writer_wakes_when_the_consumer_drains() -> None:
     out = PipeOutputStream(pipe, waker)
     out.write(bytes(4096))
     drained: list[bytes] = []
-    consumer = run_soon(lambda: drained.append(pipe.read(4096)))
-    out.blocking_write_and_flush(b"after")
-    consumer.join()
+    with later(0.02, lambda: drained.append(pipe.read(4096))):
+        out.blocking_write_and_flush(b"after")
     assert drained == [bytes(4096)]
     assert pipe.read(100) == b"after"
 
@@ -196,9 +182,8 @@ def test_a_host_writer_waits_for_room_until_the_guest_reads() -> None:
     stream = PipeInputStream(pipe, Waker())
     pipe.write(b"0123456789")
     assert not pipe.wait_for_room(timeout=0.01)
-    reader = run_soon(stream.read, 4)
-    assert pipe.wait_for_room(timeout=5)
-    reader.join()
+    with later(0.02, stream.read, 4):
+        assert pipe.wait_for_room(timeout=5)
     assert pipe.room() == 4
 
 
@@ -283,10 +268,19 @@ def test_blocking_splice_waits_for_the_source() -> None:
     pipe, waker = Pipe(), Waker()
     source = PipeInputStream(pipe, waker)
     out = BufferOutputStream(waker)
-    writer = run_soon(pipe.write, b"spliced")
-    assert out.blocking_splice(source, 100) == 7
-    writer.join()
+    with later(0.02, pipe.write, b"spliced"):
+        assert out.blocking_splice(source, 100) == 7
     assert out.getvalue() == b"spliced"
+
+
+def test_a_view_reads_closed_once_the_reader_side_is_closed() -> None:
+    pipe = Pipe()
+    stream = PipeInputStream(pipe, Waker())
+    pipe.write(b"dropped")
+    pipe.close_reader()
+    assert stream.subscribe().ready()
+    with pytest.raises(StreamClosed):
+        stream.read(10)
 
 
 def test_closing_a_view_keeps_the_pipe_for_its_owner() -> None:

@@ -95,6 +95,8 @@ class Pipe:
     def read(self, length: int) -> bytes:
         """Up to `length` bytes buffered now (maybe none); `StreamError` once drained and ended."""
         with self._condition:
+            if self._reader.ended:
+                raise StreamClosed  # the reader itself said it wants no more
             if not self._chunks:
                 self._writer.check()
                 return b""
@@ -105,7 +107,7 @@ class Pipe:
     def readable(self) -> bool:
         """Whether `read` would return bytes or raise rather than return nothing."""
         with self._condition:
-            return bool(self._chunks) or self._writer.ended
+            return bool(self._chunks) or self._writer.ended or self._reader.ended
 
     def close_reader(self, error: IoError | None = None) -> None:
         """The reader wants no more: drop what is buffered; the writer's next call fails."""
