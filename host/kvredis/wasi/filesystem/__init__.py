@@ -1,0 +1,1 @@
+"""wasi:filesystem: preopened directories with the file operations standard libraries use."""

@@ -1,0 +1,1 @@
+"""wasi:http/types: fields, requests, responses, bodies, futures and error codes."""
