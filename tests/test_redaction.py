@@ -24,7 +24,9 @@ def test_redact_hides_the_password(url: str, shown: str) -> None:
 
 def test_redact_text_finds_urls_in_sentences_and_keeps_punctuation() -> None:
     text = "cannot reach redis://:s3cret@db:6379: refused (is redis://:x@h:1/0?)"
-    assert redact_text(text) == "cannot reach redis://:***@db:6379: refused (is redis://:***@h:1/0?)"
+    assert (
+        redact_text(text) == "cannot reach redis://:***@db:6379: refused (is redis://:***@h:1/0?)"
+    )
 
 
 def test_redact_text_hides_given_secrets_anywhere() -> None:
