@@ -6,7 +6,7 @@ all subclasses of `KvredisError`. `Instance`, `WasiOptions` and `Limits` appear 
 `Component.instantiate`, for one instance per thread or a guest with its own WASI setup.
 `Host.inspect` describes a component (`ComponentInfo`, `Signature`) without running it.
 
-The faces (the `kvredis` command, the pytest plugin, the conformance runner) use only these
+The faces (the `kvredis` command, the pytest plugin, `run_conformance`) use only these
 names, and so can any tool: `parse_invoke` and `to_json` for the `NAME(ARGS)` text and JSON
 of `kvredis run --invoke`, `parse_size` and `parse_timeout` for limits given as text,
 `redact` and `redact_text` to show URLs without their passwords, `EmbeddedServer` for the
@@ -44,6 +44,11 @@ from kvredis.runtime.imports import ComponentInfo, Signature
 from kvredis.runtime.instance import Instance, Limits, WasiOptions
 from kvredis.values import parse_invoke, to_json
 
+# isort: off
+# Last: the conformance runner is a face over the names above, imported from this package.
+from kvredis.conformance import run_conformance
+# isort: on
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -77,5 +82,6 @@ __all__ = [
     "parse_timeout",
     "redact",
     "redact_text",
+    "run_conformance",
     "to_json",
 ]

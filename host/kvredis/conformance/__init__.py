@@ -6,6 +6,23 @@ requirement) while the wheel is built, so an installed kvredis needs no componen
 A source checkout builds them with `make guests`.
 """
 
-from kvredis.conformance.runner import CaseResult, guest_path, run_conformance, run_suite
+from kvredis.conformance.junit import CaseResult, write_junit
+from kvredis.conformance.runner import (
+    SuiteGuest,
+    guest_path,
+    guest_paths,
+    run_conformance,
+    run_suite,
+    run_suites,
+)
 
-__all__ = ["CaseResult", "guest_path", "run_conformance", "run_suite"]
+__all__ = [
+    "CaseResult",
+    "SuiteGuest",
+    "guest_path",
+    "guest_paths",
+    "run_conformance",
+    "run_suite",
+    "run_suites",
+    "write_junit",
+]
