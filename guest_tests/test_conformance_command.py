@@ -118,6 +118,17 @@ def test_embedded_server_by_default(cli: Cli, tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_data_dir_holds_the_embedded_servers_data(cli: Cli, tmp_path: Path) -> None:
+    data, work = tmp_path / "data", tmp_path / "work"
+    work.mkdir()
+    report = Report(cli("conformance", "--data-dir", data, "-k", "overwrite", cwd=work))
+    assert report.code == 0, report.stdout
+    assert report.passed == 2
+    assert data.is_dir() and any(data.iterdir()), "the server kept nothing in --data-dir"
+    assert list(work.iterdir()) == []
+    assert servers.embedded_processes(data) == {}, "the server outlived the run"
+
+
 def test_redis_url_from_the_environment(
     valkey_server: servers.ServerProcess, cli: Cli, tmp_path: Path
 ) -> None:
