@@ -431,6 +431,59 @@ def test_exports_are_listed_with_signatures(values: kvredis.Component) -> None:
     assert signatures["successor"] == "successor(n: option<u32>) -> option<u32>"
 
 
+def test_inspect_describes_a_component_without_a_server(
+    values_wasm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    info = kvredis.Host.inspect(values_wasm)
+    assert isinstance(info, kvredis.ComponentInfo)
+    signatures = {sig.name: sig for sig in info.functions}
+    assert isinstance(signatures["swap"], kvredis.Signature)
+    assert str(signatures["swap"]) == "swap(pair: tuple<string, u32>) -> tuple<u32, string>"
+    assert info.keyvalue_packages == ["wasi:keyvalue@0.2.0-draft2"] and info.missing == []
+    assert list(tmp_path.iterdir()) == []  # no embedded server started
+
+
+def test_find_export_settles_a_name_before_anything_starts(
+    conformance_guest: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    component = kvredis.Host().load(conformance_guest("draft2"))
+    assert component.find_export("ops#call") == "kvredis:guests/ops#call"
+    assert component.find_export("kvredis:guests/ops#call") == "kvredis:guests/ops#call"
+    with pytest.raises(kvredis.ExportNotFound) as caught:
+        component.find_export("ops#nope")
+    assert "kvredis:guests/ops#call" in caught.value.available
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- raw keys, for tools that clean up after themselves --------------------------------------
+
+
+def test_scan_and_delete_raw_keys(valkey_server: servers.ServerProcess) -> None:
+    db = valkey_server.client()
+    db.mset({f"kvt:{i}": i for i in range(1200)} | {"other": "kept"})
+    with kvredis.Host(valkey_server.url) as host:
+        found = set(host.scan_keys("kvt:*"))
+        assert found == {f"kvt:{i}".encode() for i in range(1200)}
+        assert host.delete_keys(iter(found)) == 1200
+        assert host.delete_keys([]) == 0
+    assert db.keys() == [b"other"]
+
+
+def test_raw_keys_of_a_server_that_went_away(tmp_path: Path) -> None:
+    gone = servers.start("valkey", tmp_path / "server")
+    quick = kvredis.ConnectionSettings(reconnect_retries=0, op_budget_ms=500)
+    with kvredis.Host(gone.url, connection=quick) as host:
+        gone.stop()
+        with pytest.raises(kvredis.RedisUnavailable) as caught:
+            list(host.scan_keys("*"))
+        assert "cannot list keys '*'" in one_line(caught.value)
+        with pytest.raises(kvredis.RedisUnavailable) as caught:
+            host.delete_keys([b"k"])
+        assert "cannot delete keys" in one_line(caught.value)
+
+
 # --- Component.run ---------------------------------------------------------------------------
 
 
@@ -554,6 +607,9 @@ def test_the_shared_instance_serialises_calls_from_threads(
         ({"key_prefix": None}, "key_prefix"),
         ({"timeout": 0}, "timeout"),
         ({"timeout": "soon"}, "timeout"),
+        ({"timeout": float("inf")}, "finite"),
+        ({"timeout": float("nan")}, "finite"),
+        ({"timeout": 1e308}, "above the maximum"),
         ({"max_memory": "lots"}, "as a size"),
         ({"max_memory": 0}, "above zero"),
         ({"max_value_size": "huge"}, "as a size"),

@@ -131,6 +131,16 @@ def test_run_help_shows_every_flag_with_an_example() -> None:
     assert '{"tag": ..., "value": ...}' in examples
 
 
+def test_help_shows_ways_to_keep_the_password_out_of_ps_first() -> None:
+    examples = run_kvredis("run", "--help").stdout.partition("\nexamples:\n")[2]
+    flag_with_url = examples.index("--redis-url ")
+    assert examples.index("--redis-url-file ") < flag_with_url
+    assert examples.index("REDIS_URL=") < flag_with_url
+    for line in examples.splitlines():
+        if "--redis-url " in line:
+            assert "@" not in line.split("--redis-url ", 1)[1].split()[0], line
+
+
 def test_every_command_has_help() -> None:
     done = run_kvredis("--help")
     assert done.returncode == 0
@@ -150,6 +160,34 @@ def test_verbose_before_or_after_the_command(
     assert f"kvredis: redis: {valkey_server.url}; keyvalue: wasi:keyvalue@0.2.0-draft2" in (
         done.stderr.splitlines()
     )
+
+
+@pytest.mark.parametrize(
+    ("flag", "meant"),
+    [
+        ("--redis-ur", "--redis-url"),  # an abbreviation argparse used to accept
+        ("--key-pre", "--key-prefix"),
+        ("--readonly", "--read-only"),  # a misspelling
+        ("--redis_url", "--redis-url"),
+    ],
+)
+def test_abbreviated_and_misspelled_flags_are_refused_with_a_suggestion(
+    valkey_server: servers.ServerProcess, values_wasm: Path, tmp_path: Path, flag: str, meant: str
+) -> None:
+    done = run_kvredis(
+        "run", flag, valkey_server.url, "--invoke", "successor(1)", values_wasm, cwd=tmp_path
+    )
+    assert error_line(done, 2) == f"kvredis run: error: unknown flag {flag}; did you mean {meant}?"
+    assert done.stdout == ""
+    assert not (tmp_path / ".kvredis").exists()
+
+
+def test_unknown_flags_of_other_commands(tmp_path: Path) -> None:
+    line = error_line(run_kvredis("conformance", "--juint", tmp_path / "r.xml"), 2)
+    assert line == "kvredis conformance: error: unknown flag --juint; did you mean --junit?"
+    line = error_line(run_kvredis("--verbos", "inspect", tmp_path / "x.wasm"), 2)
+    assert line.endswith("unknown flag --verbos; did you mean --verbose?")
+    assert not list(tmp_path.iterdir())
 
 
 def test_no_command_is_a_usage_error() -> None:
@@ -243,6 +281,79 @@ def test_the_flag_wins_over_the_variable(
     )
     assert (done.returncode, done.stdout) == (0, "null\n"), done.stderr
     assert db.get("b:k") == b"flag"
+
+
+def url_file(tmp_path: Path, url: str, mode: int = 0o600) -> Path:
+    path = tmp_path / "redis-url"
+    path.write_text(url + "\n")
+    path.chmod(mode)
+    return path
+
+
+def test_redis_url_file_keeps_the_password_out_of_ps(
+    password_server: servers.ServerProcess, cli_wasm: Path, tmp_path: Path
+) -> None:
+    path = url_file(tmp_path, f"redis://:{SECRET}@127.0.0.1:{password_server.port}/3")
+    process = start_kvredis("run", "--redis-url-file", path, cli_wasm, "wait-then-set", "b")
+    try:
+        lines = LineReader(process.stdout)  # type: ignore[arg-type]
+        assert lines.next() == "ready"
+        command_line = Path(f"/proc/{process.pid}/cmdline").read_bytes()
+        assert str(path).encode() in command_line
+        assert SECRET.encode() not in command_line
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
+        assert json.loads(lines.next())["ok"] is None
+    finally:
+        _, err = finish(process)
+    assert process.returncode == 0, err
+    assert password_server.client(db=3).mget("b:before", "b:after") == [b"1", b"1"]
+
+
+def test_redis_url_file_wins_over_the_variable(
+    valkey_server: servers.ServerProcess, values_wasm: Path, tmp_path: Path
+) -> None:
+    path = url_file(tmp_path, valkey_server.url)
+    done = run_kvredis(
+        "run", "-v", "--redis-url-file", path, "--invoke", "successor(1)", values_wasm,
+        env={"REDIS_URL": f"redis://127.0.0.1:{servers.free_port()}"},
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (0, "2\n"), done.stderr
+    assert f"kvredis: redis: {valkey_server.url};" in done.stderr
+
+
+def test_redis_url_file_others_can_read_is_refused(values_wasm: Path, tmp_path: Path) -> None:
+    path = url_file(tmp_path, f"redis://:{SECRET}@127.0.0.1:6379", mode=0o644)
+    done = run_kvredis("run", "--redis-url-file", path, values_wasm, cwd=tmp_path)
+    line = error_line(done, 2)
+    assert f"--redis-url-file {path}: its permissions 0644 let others read or change it" in line
+    assert f"chmod 600 {path}" in line
+    assert SECRET not in done.stdout + done.stderr
+    assert not (tmp_path / ".kvredis").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [(None, "cannot read it: No such file"), ("", "first line is empty"),
+     ("localhost:6379", "not a Redis URL (no scheme)")],
+)  # fmt: skip
+def test_bad_redis_url_files(
+    values_wasm: Path, tmp_path: Path, content: str | None, needle: str
+) -> None:
+    path = tmp_path / "redis-url" if content is None else url_file(tmp_path, content)
+    done = run_kvredis("run", "--redis-url-file", path, values_wasm, cwd=tmp_path)
+    assert needle in error_line(done, 2)
+    assert not (tmp_path / ".kvredis").exists()
+
+
+def test_redis_url_and_url_file_together_are_a_usage_error(
+    values_wasm: Path, tmp_path: Path
+) -> None:
+    path = url_file(tmp_path, "redis://127.0.0.1:1")
+    done = run_kvredis("run", "--redis-url", "redis://127.0.0.1:1", "--redis-url-file", path,
+                       values_wasm)  # fmt: skip
+    assert "not allowed with argument --redis-url" in error_line(done, 2)
 
 
 # --- buckets -------------------------------------------------------------------------------
@@ -387,6 +498,10 @@ def test_max_value_size(server: servers.ServerProcess, db: redis.Redis, ops_wasm
         ("--op-timeout", "2s"),
         ("--max-value-size", "lots"),
         ("--timeout", "0"),
+        ("--timeout", "inf"),  # no deadline at all: refused, not taken as one
+        ("--timeout", "1e308"),
+        ("--timeout", "nan"),
+        ("--timeout", "604801"),  # a week and a second
         ("--max-memory", "1X"),
     ],
 )
@@ -560,6 +675,22 @@ def test_inherit_env(valkey_server: servers.ServerProcess, cli_wasm: Path) -> No
     assert env["PATH"] == os.environ["PATH"]
 
 
+def test_inherit_env_keeps_kvredis_settings_from_the_guest(
+    valkey_server: servers.ServerProcess, cli_wasm: Path
+) -> None:
+    host_env = {"REDIS_URL": valkey_server.url, "KVREDIS_TEST_SETTING": "x", "KVT_MARK": "y"}
+    env = report(run_kvredis("run", "--inherit-env", cli_wasm, "report", env=host_env))["env"]
+    assert env["KVT_MARK"] == "y"
+    assert "REDIS_URL" not in env and "KVREDIS_TEST_SETTING" not in env
+    # ...unless passed on purpose.
+    done = run_kvredis(
+        "run", "--inherit-env", "--env", "REDIS_URL", "--env", "KVREDIS_TEST_SETTING=z",
+        cli_wasm, "report", env=host_env,
+    )  # fmt: skip
+    env = report(done)["env"]
+    assert (env["REDIS_URL"], env["KVREDIS_TEST_SETTING"]) == (valkey_server.url, "z")
+
+
 @pytest.mark.parametrize(
     ("spec", "needle"),
     [("KVT_SURELY_UNSET_VARIABLE", "not set"), ("=value", "expected K=V")],
@@ -590,10 +721,27 @@ def test_dir_flag(valkey_server: servers.ServerProcess, cli_wasm: Path, tmp_path
     assert files[f"{tmp_path}/secret.txt"].startswith("error:")
 
 
-@pytest.mark.parametrize("spec", ["missing", "missing::/data", "::/data", "{tmp}::"])
+@pytest.mark.parametrize(
+    "spec", ["missing", "missing::/data", "::/data", "{tmp}::", "{tmp}:::/x", "{tmp}::/x::y"]
+)
 def test_bad_dir_flags(cli_wasm: Path, tmp_path: Path, spec: str) -> None:
     done = run_kvredis("run", "--dir", spec.format(tmp=tmp_path), cli_wasm, cwd=tmp_path)
     assert "--dir" in error_line(done, 2)
+    assert not (tmp_path / ".kvredis").exists()
+
+
+@pytest.mark.parametrize("second", ["/data", "/data/", "/x/../data"])
+def test_two_dirs_for_one_guest_path_are_refused(
+    cli_wasm: Path, tmp_path: Path, second: str
+) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    done = run_kvredis(
+        "run", "--dir", f"{tmp_path / 'a'}::/data", "--dir", f"{tmp_path / 'b'}::{second}",
+        cli_wasm, cwd=tmp_path,
+    )  # fmt: skip
+    line = error_line(done, 2)
+    assert f"the guest path {second} is already given by --dir" in line
     assert not (tmp_path / ".kvredis").exists()
 
 
@@ -759,6 +907,10 @@ def test_inspect_a_keyvalue_component(conformance_guest: Guest, version: str) ->
     )
     assert lines[-1] == "kvredis run: can run it (wasi:cli/run)"
     assert "not provided" not in done.stdout
+    # componentize-py's own init export is counted, not listed (it is ~900 characters long).
+    assert "exports#init" not in done.stdout
+    assert "  (1 internal export(s) of the build toolchain not shown)" in lines
+    assert max(map(len, lines)) < 120
 
 
 def test_inspect_shows_value_types(values_wasm: Path) -> None:

@@ -13,6 +13,7 @@ from xml.etree import ElementTree
 import pytest
 
 import servers
+from clikit import error_line
 from support import CONFORMANCE_CASES as PARAMS
 from support import VERSIONS
 
@@ -118,6 +119,17 @@ def test_embedded_server_by_default(cli: Cli, tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_data_dir_holds_the_embedded_servers_data(cli: Cli, tmp_path: Path) -> None:
+    data, work = tmp_path / "data", tmp_path / "work"
+    work.mkdir()
+    report = Report(cli("conformance", "--data-dir", data, "-k", "overwrite", cwd=work))
+    assert report.code == 0, report.stdout
+    assert report.passed == 2
+    assert data.is_dir() and any(data.iterdir()), "the server kept nothing in --data-dir"
+    assert list(work.iterdir()) == []
+    assert servers.embedded_processes(data) == {}, "the server outlived the run"
+
+
 def test_redis_url_from_the_environment(
     valkey_server: servers.ServerProcess, cli: Cli, tmp_path: Path
 ) -> None:
@@ -151,6 +163,22 @@ def test_setup_errors_are_one_line_with_status_2(cli: Cli, tmp_path: Path) -> No
     assert done.returncode == 2
     assert "no such directory" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_junit_report_names_a_setup_error(cli: Cli, tmp_path: Path) -> None:
+    secured = servers.start("valkey", tmp_path / "server", password="r1ght-pw")
+    try:
+        wrong = secured.url.replace("r1ght-pw", "wr0ng-pw")
+        junit = tmp_path / "report.xml"
+        done = cli("conformance", "--redis-url", wrong, "--junit", junit)
+    finally:
+        secured.stop()
+    line = error_line(done, 2)
+    assert "refused the credentials" in line
+    # A CI job that uploads the report `if: always()` has one failed case saying why.
+    suites = read_junit(junit)
+    assert suites == {"kvredis conformance setup": {"setup": line.removeprefix("kvredis: ")}}
+    assert "wr0ng-pw" not in junit.read_text() + done.stdout + done.stderr
 
 
 # --- failing on broken deployments -----------------------------------------------------------

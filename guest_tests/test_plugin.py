@@ -201,6 +201,24 @@ def test_tests_that_do_not_use_the_fixture_start_no_server(user: pytest.Pytester
     result.assert_outcomes(passed=1)
 
 
+def test_a_session_that_does_not_use_the_fixture_loads_no_kvredis_runtime(
+    user: pytest.Pytester,
+) -> None:
+    user.makepyfile(
+        test_plain="""
+        import sys
+
+        def test_loaded_modules():
+            assert "kvredis.pytest_plugin" in sys.modules  # the plugin itself is loaded...
+            heavy = ["wasmtime", "redis", "kvredis.host", "kvredis._canon"]
+            assert [name for name in heavy if name in sys.modules] == []  # ...and no more
+        """
+    )
+    result = run(user)
+    assert result.ret == 0, result.stdout.str()
+    result.assert_outcomes(passed=1)
+
+
 def test_the_example_passes_from_the_repository(user: pytest.Pytester, counter_wasm: Path) -> None:
     assert counter_wasm == ROOT / "examples" / "counter" / "build" / "counter.wasm"
     result = run(user, str(EXAMPLE_TEST))
@@ -315,3 +333,18 @@ def test_installed_wheel_in_a_fresh_venv(
     )
     assert on_server.returncode == 0, on_server.stdout + on_server.stderr
     assert on_server.stdout.splitlines()[-1].endswith(" passed, 0 failed")
+
+
+def test_the_example_in_a_checkout_needs_no_more_than_kvredis_and_pytest(
+    fresh_venv: FreshVenv, counter_wasm: Path
+) -> None:
+    # As the README says: `pip install kvredis pytest`, then pytest in the checkout, where
+    # the repository's own pytest settings (pytest-timeout's) must not apply.
+    assert counter_wasm.is_relative_to(ROOT)
+    tests = fresh_venv.run(
+        fresh_venv.python, "-m", "pytest", "-p", "no:cacheprovider", "examples/testing/", cwd=ROOT
+    )
+    output = tests.stdout + tests.stderr
+    assert tests.returncode == 0, output
+    assert "3 passed" in tests.stdout
+    assert "Unknown config option" not in output and "warning" not in output.lower()

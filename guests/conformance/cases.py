@@ -2,11 +2,14 @@
 
 Every case works in buckets of its own (a random token in each name), so runs never meet,
 and deletes what it wrote when it ends, so running the suite against a shared Redis leaves
-nothing behind.
+nothing behind. What a case cannot delete (during an outage) the host removes by name:
+buckets are named `kvc-<run>-<started><nonce>-...`, the format `kvredis.conformance.leftovers`
+describes.
 """
 
 import contextlib
 import os
+import time
 import traceback
 
 import kv
@@ -58,7 +61,9 @@ class Context:
     """Unique bucket names for one case, and cleanup of everything it wrote."""
 
     def __init__(self, name):
-        self.token = os.urandom(4).hex()
+        # Read per case, not at import: componentize-py runs module code at build time.
+        run = os.environ.get("KVREDIS_CONFORMANCE_RUN") or os.urandom(3).hex()
+        self.token = f"{run}-{int(time.time()):010d}{os.urandom(2).hex()}"
         self.case = name
         self.buckets = []
 

@@ -1,16 +1,18 @@
 """The public Python API: `Host` (a Redis connection and its policy) and `Component`.
 
-The CLI and the pytest plugin are thin faces over these two classes.
+The CLI, the pytest plugin and the conformance runner are thin faces over these classes and
+the few functions beside them (`parse_size`, `parse_timeout`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -26,7 +28,14 @@ from kvredis.errors import ConfigError, InvalidArguments, RedisUnavailable, Unsa
 from kvredis.layout import DEFAULT_TEMPLATE, KeyLayout, LayoutError
 from kvredis.runtime.cache import load_component
 from kvredis.runtime.imports import ComponentInfo, describe
-from kvredis.runtime.instance import Instance, Limits, WasiOptions
+from kvredis.runtime.instance import Instance, Limits, WasiOptions, find_export
+
+DEFAULT_KEY_PREFIX = DEFAULT_TEMPLATE
+# A guest call may run this long at most: beyond it a deadline is no deadline, and the epoch
+# arithmetic behind it would overflow long before `inf`.
+MAX_TIMEOUT_S = 7 * 24 * 3600.0
+# Keys per SCAN page and per DEL when a tool sweeps raw keys (`scan_keys`, `delete_keys`).
+_SWEEP_BATCH = 500
 
 _SIZE = re.compile(r"^\s*(\d+)\s*([kKmMgG]?)(i?[bB]?)\s*$")
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
@@ -45,6 +54,25 @@ def parse_size(value: int | str) -> int:
     if size <= 0:
         raise ConfigError(f"size must be above zero: {value!r}")
     return size
+
+
+def parse_timeout(value: float | str) -> float:
+    """Seconds from a number or its text: finite, above zero, at most a week."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ConfigError(f"timeout must be a number of seconds, not {value!r}")
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ConfigError(f"cannot read {value!r} as seconds") from None
+    if not math.isfinite(seconds):
+        raise ConfigError(f"timeout must be a finite number of seconds, not {value!r}")
+    if seconds <= 0:
+        raise ConfigError(f"timeout must be above zero, not {value!r}")
+    if seconds > MAX_TIMEOUT_S:
+        raise ConfigError(
+            f"timeout of {value!r} seconds is above the maximum of {MAX_TIMEOUT_S:.0f} (a week)"
+        )
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -75,6 +103,10 @@ class Host:
     `timeout` (seconds) and `max_memory` (bytes, or a size such as `"64M"`) limit each
     guest call; `max_value_size` is the largest value a guest may store or read.
     `connection`: reconnect and timeout settings (the wasmCloud provider's meanings).
+    `backend`: instead of Redis, your own implementation of the `kvredis.backend.base.Backend`
+    protocol (raw Redis keys and values in, plain Python out), for tests and benchmarks of
+    the host itself; `redis_url` and `data_dir` are then unused, and bucket routes to other
+    URLs still connect to Redis.
 
     Bad options raise `ConfigError`; an unreachable server raises `RedisUnavailable`.
     """
@@ -109,13 +141,11 @@ class Host:
                     check_url(url)
         except UrlError as exc:
             raise ConfigError(str(exc)) from None
-        if timeout is not None and (
-            isinstance(timeout, bool) or not isinstance(timeout, int | float)
-        ):
+        if timeout is not None and not isinstance(timeout, int | float):
             raise ConfigError(f"timeout must be a number of seconds, not {timeout!r}")
         try:
             self.limits = Limits(
-                timeout_s=timeout,
+                timeout_s=None if timeout is None else parse_timeout(timeout),
                 max_memory_bytes=None if max_memory is None else parse_size(max_memory),
             )
         except ValueError as exc:
@@ -131,6 +161,7 @@ class Host:
         self._data_dir = data_dir
         self._custom_backend = backend
         self._server: EmbeddedServer | None = None
+        self._default_backend: Backend | None = None
         self._backends: list[Backend] = []
         self._core: KeyValueCore | None = None
         # Several threads may touch `core` first at once; only one of them may start a server.
@@ -168,6 +199,7 @@ class Host:
                 by_url[url] = self._open_backend(url)
             routed = {b: by_url[u] for b, u in self._routes.items() if u is not None}
             self._core = KeyValueCore(self._config, default, routed)
+            self._default_backend = default
         except BaseException:
             self.close()
             raise
@@ -184,6 +216,7 @@ class Host:
         """Close connections and stop the embedded server, if this host started one."""
         with self._start_lock:
             self._core = None
+            self._default_backend = None
             for backend in self._backends:
                 with contextlib.suppress(Exception):
                     backend.close()
@@ -220,7 +253,61 @@ class Host:
         """The Redis key where (bucket, key) is stored under this host's layout."""
         return self._layout.prefix(bucket) + key.encode()
 
+    # --- raw keys, for tools that clean up after themselves ------------------------------
+
+    def scan_keys(self, pattern: str) -> Iterator[bytes]:
+        """Raw Redis keys of the default server that match the glob `pattern`, a SCAN page
+        at a time (a key may come twice, as SCAN promises no more). Not bucket keys: see
+        `key_for`. Raises `RedisUnavailable` when the server fails to answer."""
+        backend = self._started_backend()
+        cursor = 0
+        while True:
+            try:
+                cursor, keys = backend.scan(cursor, pattern.encode(), _SWEEP_BATCH)
+            except BackendError as exc:
+                raise RedisUnavailable(f"cannot list keys {pattern!r}: {exc.reason}") from None
+            yield from keys
+            if cursor == 0:
+                return
+
+    def delete_keys(self, keys: Iterable[bytes]) -> int:
+        """Delete these raw Redis keys of the default server, in batches; how many were
+        asked for. Raises `RedisUnavailable` when the server fails to answer."""
+        backend = self._started_backend()
+        asked = 0
+        batch: list[bytes] = []
+        for key in keys:
+            batch.append(key)
+            if len(batch) == _SWEEP_BATCH:
+                asked += self._delete_batch(backend, batch)
+                batch = []
+        return asked + self._delete_batch(backend, batch)
+
+    def _started_backend(self) -> Backend:
+        with self._start_lock:
+            self.start()
+            assert self._default_backend is not None
+            return self._default_backend
+
+    @staticmethod
+    def _delete_batch(backend: Backend, keys: list[bytes]) -> int:
+        if keys:
+            try:
+                backend.delete_many(keys)
+            except BackendError as exc:
+                raise RedisUnavailable(f"cannot delete keys: {exc.reason}") from None
+        return len(keys)
+
     # --- components ---------------------------------------------------------------------
+
+    @staticmethod
+    def inspect(
+        path: str | os.PathLike[str], on_compile: Callable[[], None] | None = None
+    ) -> ComponentInfo:
+        """What the component at `path` imports and exports, and which of its imports this
+        host cannot provide (`.missing`); needs no server. Compiles it (or takes it from
+        the cache) like `load`, and calls `on_compile` before a cache miss is compiled."""
+        return describe(load_component(path, on_compile))
 
     def load(
         self, path: str | os.PathLike[str], on_compile: Callable[[], None] | None = None
@@ -245,6 +332,12 @@ class Component:
         self._default: Instance | None = None
         self._default_core: KeyValueCore | None = None
         self._lock = threading.Lock()
+
+    def find_export(self, name: str) -> str:
+        """The full name of the exported function `name` (`fn`, `iface#fn` or
+        `ns:pkg/iface[@ver]#fn`), or `ExportNotFound` listing the exports: a way to check a
+        name before anything starts."""
+        return find_export(self.info, name)
 
     def clone(self) -> Component:
         """The same compiled component with state of its own (no instance shared)."""
@@ -356,4 +449,12 @@ def _bucket_routes(
     return routes
 
 
-__all__ = ["Component", "Host", "RunResult", "parse_size"]
+__all__ = [
+    "DEFAULT_KEY_PREFIX",
+    "MAX_TIMEOUT_S",
+    "Component",
+    "Host",
+    "RunResult",
+    "parse_size",
+    "parse_timeout",
+]

@@ -7,6 +7,9 @@ database (FLUSHDB), so point `--kvredis-url` at a database you can wipe.
     def test_counter(kvredis):
         assert kvredis.run("counter.wasm").stdout == "1\\n"
         assert kvredis.redis.get("counter:hits") == b"1"
+
+pytest loads this module in every session of an environment where kvredis is installed, so
+it imports kvredis (wasmtime) and redis-py only when a test asks for the fixture.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-import redis
 
-from kvredis.errors import KvredisError
-from kvredis.host import Component, Host, RunResult
+if TYPE_CHECKING:
+    import redis
+
+    from kvredis import Component, Host, RunResult
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -38,6 +42,8 @@ class _Session:
     """What lives for the whole session: the host, its server and compiled components."""
 
     def __init__(self, host: Host) -> None:
+        import redis  # noqa: PLC0415 - loaded with the fixture, not with the plugin
+
         self.host = host
         self.url = host.redis_url
         self.redis = redis.Redis.from_url(self.url)
@@ -93,6 +99,8 @@ class KvredisFixture:
     def new_host(self, **options: Any) -> Host:
         """A `kvredis.Host` on the same server with other rules (`buckets`, `read_only`,
         `key_prefix`, `timeout`...); it is closed when the test ends."""
+        from kvredis import Host  # noqa: PLC0415 - loaded already, by the session fixture
+
         host = Host(self.url, **options)
         self._request.addfinalizer(host.close)
         return host.start()
@@ -102,6 +110,8 @@ class KvredisFixture:
 def _kvredis_session(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[_Session]:
+    from kvredis import Host, KvredisError  # noqa: PLC0415 - only a session that uses the fixture
+
     url = request.config.getoption("--kvredis-url") or os.environ.get("REDIS_URL") or None
     data_dir = None if url else tmp_path_factory.mktemp("kvredis-server")
     problem: str | None = None

@@ -1,0 +1,51 @@
+"""`kvredis inspect`: what a component imports and exports, and whether `run` can run it."""
+
+from __future__ import annotations
+
+import argparse
+
+from kvredis import Host, Signature
+from kvredis.cli import options
+from kvredis.cli.console import compiling_note
+
+
+def add_parser(commands: options.Commands) -> None:
+    inspect = commands.add_parser(
+        "inspect",
+        help="show a component's imports, exports and keyvalue versions",
+        description="List what COMPONENT imports and exports, which wasi:keyvalue version(s) "
+        "it uses, and whether `kvredis run` can satisfy it (exit status 1 when not). "
+        "Exports a build toolchain adds for itself are counted, not listed.",
+    )
+    inspect.add_argument("component", metavar="COMPONENT")
+    inspect.set_defaults(execute=execute)
+
+
+def is_toolchain_internal(function: Signature) -> bool:
+    """An export its build toolchain calls itself, not the component's author: today
+    componentize-py's `exports#init(app-name, symbols)`, which sets up its interpreter."""
+    first_param = function.params[0][0] if function.params else None
+    return function.name == "exports#init" and first_param == "app-name"
+
+
+def execute(args: argparse.Namespace) -> int:
+    info = Host.inspect(args.component, compiling_note(args.component))
+    print(f"component: {args.component}")
+    print(f"wasi:keyvalue: {', '.join(info.keyvalue_packages) or 'none'}")
+    print("imports:")
+    for name in info.imports:
+        mark = "   <- not provided by kvredis" if name in info.missing else ""
+        print(f"  {name}{mark}")
+    print("exports:")
+    internal = [sig for sig in info.functions if is_toolchain_internal(sig)]
+    for sig in info.functions:
+        if sig not in internal:
+            print(f"  {sig}")
+    if internal:
+        print(f"  ({len(internal)} internal export(s) of the build toolchain not shown)")
+    if info.missing:
+        print(f"kvredis run: cannot run it: missing {', '.join(info.missing)}")
+        return 1
+    entry = "wasi:cli/run" if info.cli_run_export else "no wasi:cli/run; use --invoke"
+    print(f"kvredis run: can run it ({entry})")
+    return 0
