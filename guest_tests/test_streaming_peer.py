@@ -33,7 +33,8 @@ PEER_MAX_BYTES = 256 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Stream:
-    """An endless reply: `head`, then `chunk` again and again, `every_s` apart (0: flat out)."""
+    """An endless reply: `head`, then `chunk` again and again, `every_s` apart (0: flat out).
+    With no `chunk`, the reply is `head` alone, and the peer hangs up after it."""
 
     head: bytes
     chunk: bytes
@@ -49,6 +50,8 @@ TRICKLED_KEYS = Stream(b"*2\r\n$1\r\n0\r\n*4000\r\n", b"$2\r\nab\r\n", 0.01)
 # arrays (64 bytes of Python objects for every 4 bytes received): 16 million elements.
 FLOODED_KEYS = Stream(b"*2\r\n$1\r\n0\r\n*4000\r\n", b"*4000\r\n" + b"*0\r\n" * 4000, 0)
 NESTED_HUGE_ARRAY = Stream(b"*2\r\n*100000000\r\n", b"*0\r\n" * 16384, 0)
+# Not endless, but not an answer to MGET of two keys either.
+ONE_VALUE_FOR_TWO_KEYS = Stream(b"*1\r\n$1\r\nx\r\n", b"", 0)
 
 
 class StreamingPeer:
@@ -108,7 +111,8 @@ class StreamingPeer:
         try:
             conn.sendall(stream.head)
             while (
-                not self._stop.is_set()
+                stream.chunk
+                and not self._stop.is_set()
                 and time.monotonic() - began < PEER_GIVES_UP_S
                 and sent < PEER_MAX_BYTES
             ):
@@ -186,6 +190,7 @@ class PeakMemory:
         (["list-page", None], b"SCAN", TRICKLED_KEYS, "budget"),
         (["list-page", None], b"SCAN", FLOODED_KEYS, "more than 4003 elements"),
         (["get-many", ["k", "l"]], b"MGET", NESTED_HUGE_ARRAY, "100000000 elements"),
+        (["get-many", ["k", "l"]], b"MGET", ONE_VALUE_FOR_TWO_KEYS, "1 values for 2 keys"),
         (["cas", "s", "k"], b"GET", HUGE_VALUE, "above the limit"),
         (["increment", "n", 1], b"INCRBY", TRICKLED_VALUE, "may or may not have been applied"),
     ],
@@ -196,6 +201,7 @@ class PeakMemory:
         "list-keys-trickled",
         "list-keys-flooded",
         "get-many-nested",
+        "get-many-short",
         "cas-huge-value",
         "increment-trickled",
     ],
