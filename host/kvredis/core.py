@@ -8,12 +8,16 @@ turn into their WIT `error`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from kvredis.backend.base import Backend, BackendError
+from kvredis.backend.urls import redact_text
 from kvredis.layout import KeyLayout, glob_escape
+
+log = logging.getLogger("kvredis")
 
 DEFAULT_MAX_VALUE_BYTES = 64 * 1024 * 1024
 DEFAULT_PAGE_SIZE = 1000
@@ -73,8 +77,14 @@ class StoreConfig:
             raise ValueError("page_size must be at least 1")
 
 
-def _failure(exc: BackendError) -> StoreFailure:
-    return StoreFailure(str(exc))
+def _failure(bucket: str, operation: str, exc: BackendError) -> StoreFailure:
+    """The `other` error a guest gets for a backend failure, logged (at DEBUG, which
+    `kvredis run -v` shows) because a guest may swallow it and say nothing."""
+    message = str(exc)
+    log.debug(
+        "%s in bucket %.80r failed; the guest gets: %s", operation, bucket, redact_text(message)
+    )
+    return StoreFailure(message)
 
 
 class KeyValueCore:
@@ -156,7 +166,7 @@ class Bucket:
         try:
             return self._checked(self._backend.get(self.prefix + key.encode()))
         except BackendError as exc:
-            raise _failure(exc) from None
+            raise _failure(self.name, "get", exc) from None
 
     def set(self, key: str, value: Value) -> None:
         self._writable()
@@ -164,20 +174,20 @@ class Bucket:
         try:
             self._backend.set(self.prefix + key.encode(), data)
         except BackendError as exc:
-            raise _failure(exc) from None
+            raise _failure(self.name, "set", exc) from None
 
     def delete(self, key: str) -> None:
         self._writable()
         try:
             self._backend.delete(self.prefix + key.encode())
         except BackendError as exc:
-            raise _failure(exc) from None
+            raise _failure(self.name, "delete", exc) from None
 
     def exists(self, key: str) -> bool:
         try:
             return self._backend.exists(self.prefix + key.encode())
         except BackendError as exc:
-            raise _failure(exc) from None
+            raise _failure(self.name, "exists", exc) from None
 
     def list_keys(self, cursor: int | None) -> tuple[list[str], int | None]:
         """One bounded page of this bucket's keys; the next cursor is None when done."""
@@ -186,7 +196,7 @@ class Bucket:
         try:
             next_cursor, raw = self._backend.scan(cursor or 0, match, self._page_size)
         except BackendError as exc:
-            raise _failure(exc) from None
+            raise _failure(self.name, "list-keys", exc) from None
         cut = len(prefix)
         try:
             keys = [redis_key[cut:].decode() for redis_key in raw]
@@ -205,7 +215,7 @@ class Bucket:
                 self.prefix + key.encode(), delta, floor=0 if non_negative else None
             )
         except BackendError as exc:
-            raise _failure(exc) from None
+            raise _failure(self.name, "increment", exc) from None
 
     def cas(self, key: str) -> CasHandle:
         return CasHandle(self, key, self.get(key))
@@ -218,7 +228,7 @@ class Bucket:
                 self.prefix + handle.key.encode(), handle.snapshot, data
             )
         except BackendError as exc:
-            raise _failure(exc) from None
+            raise _failure(self.name, "swap", exc) from None
         if not done:
             raise CasConflict(CasHandle(self, handle.key, self._checked(current)))
 
@@ -229,7 +239,7 @@ class Bucket:
         try:
             values = self._backend.get_many([prefix + k.encode() for k in keys])
         except BackendError as exc:
-            raise _failure(exc) from None
+            raise _failure(self.name, "get-many", exc) from None
         for value in values:
             self._checked(value)
         return values
@@ -242,7 +252,7 @@ class Bucket:
         try:
             self._backend.set_many([(prefix + k.encode(), v) for k, v in items])
         except BackendError as exc:
-            raise _failure(exc) from None
+            raise _failure(self.name, "set-many", exc) from None
 
     def delete_many(self, keys: list[str]) -> None:
         self._writable()
@@ -250,7 +260,7 @@ class Bucket:
         try:
             self._backend.delete_many([prefix + k.encode() for k in keys])
         except BackendError as exc:
-            raise _failure(exc) from None
+            raise _failure(self.name, "delete-many", exc) from None
 
 
 def _utf8(raw: bytes) -> str | None:

@@ -206,7 +206,7 @@ class Host:
 
     def _open_backend(self, url: str) -> Backend:
         try:
-            backend = connect(url, self._settings)
+            backend = connect(url, self._settings, max_value_bytes=self._config.max_value_bytes)
         except BackendError as exc:
             raise RedisUnavailable(f"cannot reach Redis at {redact(url)}: {exc.reason}") from None
         self._backends.append(backend)

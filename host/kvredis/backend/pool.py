@@ -2,19 +2,18 @@
 
 redis-py's client object costs more per command than the round trip it wraps (pool checkout
 bookkeeping, observability hooks). This pool keeps redis-py's `Connection` classes (TLS, unix
-sockets, AUTH, the hiredis parser) but checks them out of a plain deque, sends pre-packed
-commands and reads raw replies.
+sockets, AUTH) but checks them out of a plain deque, sends pre-packed commands and reads raw
+replies through `BoundedReplyParser` (hiredis, with a deadline and a size bound per reply).
 
-Retry rules: a command is re-sent after a connection failure only when it is idempotent, when
-it provably never left this process (the connection could not be made), or when the server
-answered it with an error reply that means it did not run (LOADING after a restart). A wrong
-password or an untrusted TLS certificate is not retried. Everything happens within one
-deadline per operation, so a guest gets an answer in bounded time.
+Whether a failed command is sent again is `RetryPolicy`'s decision (backend/retry.py): the
+pool only reports what it saw. Everything happens within one deadline per operation, so a
+guest gets an answer in bounded time.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import select
 import ssl
 import time
@@ -28,11 +27,13 @@ from redis.connection import AbstractConnection, Connection, SSLConnection, pars
 from redis.retry import Retry
 
 from kvredis.backend.base import BackendError
+from kvredis.backend.reply import BoundedReplyParser, ReplyBound, ReplyTooLarge
+from kvredis.backend.retry import Attempts, Failure, GiveUp, RetryPolicy
 from kvredis.backend.settings import ConnectionSettings
 from kvredis.backend.urls import check_url, redact, redact_text
 
-_FIRST_BACKOFF_S = 0.05
-_TRANSIENT = (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError)
+# The connection (or the server) failed; whether to try again is the retry policy's call.
+_CONNECTION_FAILURES = (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError)
 # Failures that another attempt cannot cure: retrying only spends the guest's budget.
 _REFUSED = (redis_errors.AuthenticationError, redis_errors.AuthorizationError)
 _POLL_INPUT = select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP
@@ -49,7 +50,8 @@ class ServerReplyError(BackendError):
 class ConnectionPool:
     """Connections to one server, shared by every thread of the host."""
 
-    def __init__(self, url: str, settings: ConnectionSettings) -> None:
+    def __init__(self, url: str, settings: ConnectionSettings, *, max_value_bytes: int) -> None:
+        """`max_value_bytes`, the largest value a guest may read, bounds every reply."""
         self.url = check_url(url)
         self.display_url = redact(url)
         self.settings = settings
@@ -70,7 +72,15 @@ class ConnectionPool:
         # here, rather than with a settimeout syscall per command.
         self._connect_s = min(settings.connection_timeout_ms, budget) / 1000
         self._response_s = min(settings.response_timeout_ms, budget) / 1000
+        self._budget_s = budget / 1000
+        self.max_value_bytes = max_value_bytes
+        # A reply with one value at most, and perhaps an array around it (a CAS answer).
+        self.single_value = ReplyBound(elements=2, data_bytes=max_value_bytes)
+        self._policy = RetryPolicy(
+            retries=settings.reconnect_retries, max_delay_s=settings.reconnect_max_delay_ms / 1000
+        )
         options.update(
+            parser_class=functools.partial(BoundedReplyParser, max_value_bytes=max_value_bytes),
             socket_timeout=self._response_s,
             socket_connect_timeout=self._connect_s,
             retry=Retry(NoBackoff(), 0),
@@ -123,91 +133,93 @@ class ConnectionPool:
 
     # --- commands -------------------------------------------------------------------------
 
-    def execute(self, *args: bytes | str | int, idempotent: bool, what: str) -> Any:
+    def execute(
+        self,
+        *args: bytes | str | int,
+        idempotent: bool,
+        what: str,
+        bound: ReplyBound | None = None,
+    ) -> Any:
         """Send one command and return its raw reply, within the operation budget.
 
-        `what` names the operation in error messages ("GET", "swap"...). A command that is not
-        idempotent is never sent twice once it may have reached the server: when its reply is
-        lost, the caller gets an error saying so.
+        `what` names the operation in error messages ("GET", "swap"...). `bound` is what the
+        reply may hold (default: one value, `single_value`); a bigger reply is cut unread. A
+        command that is not idempotent is never sent twice once it may have reached the
+        server: when its reply is lost, the caller gets an error saying so.
         """
-        settings = self.settings
-        deadline = time.monotonic() + settings.op_budget_ms / 1000
-        retries = 0
-        backoff = _FIRST_BACKOFF_S
-        first = True
+        bound = bound or self.single_value
+        deadline = time.monotonic() + self._budget_s
+        attempts: Attempts | None = None
         while True:
-            sent = False
-            shortened = False
             conn, reused = self._checkout(verify_idle=not idempotent)
+            sent = shortened = False
             try:
-                if not first:
+                if attempts is not None:
                     # Later attempts share what is left of the budget.
                     shortened = self._bound_timeouts(conn, deadline)
+                parser = conn._parser
+                parser.deadline = deadline
+                parser.bound = bound
                 conn.send_packed_command(conn.pack_command(*args), check_health=False)
                 sent = True
                 reply = conn.read_response(disable_decoding=True)
             except redis_errors.ResponseError as exc:
-                if shortened:
-                    self._restore_timeouts(conn)
-                self._checkin(conn)
+                self._settle(conn, shortened)
                 raise ServerReplyError(f"{what} failed: {self._redact(str(exc))}", exc) from None
-            except _REFUSED as exc:
-                _discard(conn)
-                reason = f"refused the credentials ({self._describe(exc)})"
-                raise BackendError(
-                    f"{what}: Redis at {self.display_url} {reason}", reason
-                ) from None
-            except _TRANSIENT as exc:
+            except _CONNECTION_FAILURES as exc:
                 _discard(conn)
                 self._flush_idle()
-                reason = self._describe(exc)
-                if _untrusted_certificate(exc):
-                    advice = (
-                        f"its TLS certificate is not trusted ({reason}); give the CA that "
-                        "signed it with --tls-ca-cert (tls_ca_cert in ConnectionSettings)"
-                    )
-                    raise BackendError(
-                        f"{what}: the TLS certificate of {self.display_url} is not trusted "
-                        f"({reason}); give the CA that signed it with --tls-ca-cert "
-                        "(tls_ca_cert in ConnectionSettings)",
-                        advice,
-                    ) from None
-                # An error reply (LOADING, max clients...) means the command did not run.
-                answered = getattr(exc, "status_code", None) is not None
-                if sent and not idempotent and not answered:
-                    raise BackendError(
-                        f"{what}: lost the connection to {self.display_url} after sending "
-                        f"({reason}); the command may or may not have been applied, "
-                        "so it was not sent again"
-                    ) from None
-                first = False
-                # A reused connection that broke before sending was stale, not the server:
-                # trying a fresh one costs no retry.
-                if sent or not reused:
-                    retries += 1
-                remaining = deadline - time.monotonic()
-                delay = min(backoff, settings.reconnect_max_delay_ms / 1000)
-                if retries > settings.reconnect_retries or remaining <= delay:
-                    raise BackendError(
-                        f"{what}: Redis at {self.display_url} is unavailable ({reason})", reason
-                    ) from None
-                if delay > 0:
-                    time.sleep(delay)
-                backoff *= 2
+                if attempts is None:
+                    attempts = self._policy.begin(deadline)
+                failure = failure_of(exc, sent=sent, reused=reused)
+                decision = attempts.after(failure, idempotent=idempotent, now=time.monotonic())
+                if decision.give_up is not None:
+                    raise self._give_up(exc, decision.give_up, what) from None
+                if decision.delay > 0:
+                    time.sleep(decision.delay)
                 continue
-            except redis_errors.RedisError as exc:
-                # A reply the client could not make sense of: the connection is unusable.
+            except (ReplyTooLarge, redis_errors.RedisError) as exc:
                 _discard(conn)
-                raise BackendError(
-                    f"{what}: unexpected answer from {self.display_url} ({self._describe(exc)})"
-                ) from None
+                raise self._unusable(exc, what) from None
             except BaseException:
                 _discard(conn)
                 raise
-            if shortened:
-                self._restore_timeouts(conn)
-            self._checkin(conn)
+            self._settle(conn, shortened)
             return reply
+
+    def _settle(self, conn: AbstractConnection, shortened: bool) -> None:
+        """Return a connection that is still in step with the server to the idle pool."""
+        if shortened:
+            self._restore_timeouts(conn)
+        self._checkin(conn)
+
+    def _unusable(self, exc: BaseException, what: str) -> BackendError:
+        """The error for a reply that left the connection unusable; no retry would help."""
+        if isinstance(exc, ReplyTooLarge):
+            return BackendError(f"{what}: {exc} (from {self.display_url}); the rest was not read")
+        # A reply the client could not make sense of.
+        return BackendError(
+            f"{what}: unexpected answer from {self.display_url} ({self._describe(exc)})"
+        )
+
+    def _give_up(self, exc: BaseException, why: GiveUp, what: str) -> BackendError:
+        reason = self._describe(exc)
+        url = self.display_url
+        if why is GiveUp.REFUSED and isinstance(exc, _REFUSED):
+            reason = f"refused the credentials ({reason})"
+            return BackendError(f"{what}: Redis at {url} {reason}", reason)
+        if why is GiveUp.REFUSED:
+            reason = (
+                f"its TLS certificate is not trusted ({reason}); give the CA that signed it "
+                "with --tls-ca-cert (tls_ca_cert in ConnectionSettings)"
+            )
+            return BackendError(f"{what}: Redis at {url}: {reason}", reason)
+        if why is GiveUp.MAYBE_APPLIED:
+            return BackendError(
+                f"{what}: lost the connection to {url} after sending ({reason}); the command "
+                "may or may not have been applied, so it was not sent again"
+            )
+        return BackendError(f"{what}: Redis at {url} is unavailable ({reason})", reason)
 
     def _bound_timeouts(self, conn: AbstractConnection, deadline: float) -> bool:
         """Cut this attempt's timeouts to what is left of the budget; True if they were cut."""
@@ -226,6 +238,17 @@ class ConnectionPool:
 
     def _describe(self, exc: BaseException) -> str:
         return self._redact(str(exc) or type(exc).__name__)
+
+
+def failure_of(exc: BaseException, *, sent: bool, reused: bool) -> Failure:
+    """The facts of a failed attempt, as the retry policy takes them."""
+    return Failure(
+        sent=sent,
+        # An error reply (LOADING, max clients...) means the command did not run.
+        answered=getattr(exc, "status_code", None) is not None,
+        reused=reused,
+        refused=isinstance(exc, _REFUSED) or _untrusted_certificate(exc),
+    )
 
 
 def _untrusted_certificate(exc: BaseException) -> bool:

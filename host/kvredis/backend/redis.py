@@ -9,6 +9,7 @@ from redis.exceptions import NoScriptError
 
 from kvredis.backend.base import BackendError
 from kvredis.backend.pool import ConnectionPool, ServerReplyError
+from kvredis.backend.reply import ReplyBound
 from kvredis.backend.settings import ConnectionSettings
 
 # Draft increments must never go below zero. The check and the write happen in one script so a
@@ -42,6 +43,11 @@ return {}
 """
 
 
+# The most a page of keys may hold, whatever the value limit: keys are no values, and a
+# page of them is never near this.
+KEY_PAGE_BYTES = 64 * 1024 * 1024
+
+
 class _Script:
     def __init__(self, source: bytes) -> None:
         self.source = source
@@ -53,10 +59,22 @@ COMPARE_AND_SET = _Script(_COMPARE_AND_SET)
 
 
 class RedisBackend:
-    """The Redis layer for one standalone server (or one database of it)."""
+    """The Redis layer for one standalone server (or one database of it).
 
-    def __init__(self, url: str, settings: ConnectionSettings | None = None) -> None:
-        self._pool = ConnectionPool(url, settings or ConnectionSettings())
+    `max_value_bytes` is the largest value a guest may read: a reply holding a bigger one is
+    cut without being read to its end.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        settings: ConnectionSettings | None = None,
+        *,
+        max_value_bytes: int,
+    ) -> None:
+        self._pool = ConnectionPool(
+            url, settings or ConnectionSettings(), max_value_bytes=max_value_bytes
+        )
         self._run = self._pool.execute
 
     @property
@@ -87,7 +105,9 @@ class RedisBackend:
         if match is not None:
             args += [b"MATCH", match]
         args += [b"COUNT", count]
-        next_cursor, keys = self._run(*args, idempotent=True, what="list-keys")
+        # SCAN may give somewhat more keys than COUNT asks for; never several times more.
+        bound = ReplyBound(4 * count + 3, KEY_PAGE_BYTES)
+        next_cursor, keys = self._run(*args, idempotent=True, what="list-keys", bound=bound)
         return int(next_cursor), list(keys)
 
     def increment(self, key: bytes, delta: int, *, floor: int | None = None) -> int:
@@ -101,7 +121,14 @@ class RedisBackend:
     def get_many(self, keys: list[bytes]) -> list[bytes | None]:
         if not keys:
             return []
-        return list(self._run(b"MGET", *keys, idempotent=True, what="get-many"))
+        bound = ReplyBound(len(keys) + 1, len(keys) * self._pool.max_value_bytes)
+        values = self._run(b"MGET", *keys, idempotent=True, what="get-many", bound=bound)
+        if len(values) != len(keys):
+            raise BackendError(
+                f"get-many: unexpected answer from {self.display_url} ({len(values)} values "
+                f"for {len(keys)} keys)"
+            )
+        return list(values)
 
     def set_many(self, items: list[tuple[bytes, bytes]]) -> None:
         if not items:
@@ -136,9 +163,14 @@ class RedisBackend:
         )
 
 
-def connect(url: str, settings: ConnectionSettings | None = None) -> RedisBackend:
+def connect(
+    url: str,
+    settings: ConnectionSettings | None = None,
+    *,
+    max_value_bytes: int,
+) -> RedisBackend:
     """A backend for `url`, checked with a PING so a wrong URL fails here, not mid-guest."""
-    backend = RedisBackend(url, settings)
+    backend = RedisBackend(url, settings, max_value_bytes=max_value_bytes)
     try:
         backend.ping()
     except BackendError:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+
+from kvredis.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -14,6 +17,8 @@ class ConnectionSettings:
     and `response_timeout_ms` mirror BACKEND_CONNECTION_TIMEOUT_MS and
     BACKEND_RESPONSE_TIMEOUT_MS. `op_budget_ms` bounds one keyvalue operation as a whole,
     retries included, so a guest always gets an answer in bounded time.
+
+    A value out of range raises `ConfigError`, naming the setting.
     """
 
     reconnect_retries: int = 3
@@ -24,17 +29,29 @@ class ConnectionSettings:
     tls_ca_cert: str | None = None
 
     def __post_init__(self) -> None:
-        for name in (
-            "reconnect_retries",
-            "reconnect_max_delay_ms",
-            "connection_timeout_ms",
-            "response_timeout_ms",
-            "op_budget_ms",
-        ):
+        for name, least in _LEAST.items():
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"{name} must be a non-negative integer, not {value!r}")
-        if self.op_budget_ms == 0 or self.connection_timeout_ms == 0:
-            raise ValueError("timeouts must be above zero")
-        if self.response_timeout_ms == 0:
-            raise ValueError("response_timeout_ms must be above zero")
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ConfigError(f"{name} must be an integer, not {value!r}")
+            if value < least:
+                raise ConfigError(f"{name} must be at least {least}, not {value}")
+            if name.endswith("_ms") and value > MAX_MS:
+                raise ConfigError(f"{name} must be at most {MAX_MS} (a day), not {value}")
+        if self.tls_ca_cert is not None:
+            if not isinstance(self.tls_ca_cert, str | os.PathLike):
+                raise ConfigError(f"tls_ca_cert must be a file name, not {self.tls_ca_cert!r}")
+            if not os.path.isfile(self.tls_ca_cert):
+                raise ConfigError(f"tls_ca_cert {self.tls_ca_cert}: no such file")
+            object.__setattr__(self, "tls_ca_cert", os.fspath(self.tls_ca_cert))
+
+
+# The smallest value of each setting: timeouts must leave some time to wait.
+_LEAST = {
+    "reconnect_retries": 0,
+    "reconnect_max_delay_ms": 0,
+    "connection_timeout_ms": 1,
+    "response_timeout_ms": 1,
+    "op_budget_ms": 1,
+}
+# Longer waits than this are surely a mistake, and sockets cannot take much longer ones.
+MAX_MS = 24 * 60 * 60 * 1000

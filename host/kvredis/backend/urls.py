@@ -1,9 +1,14 @@
-"""Redis URLs: the schemes we accept, and redaction of credentials for every message."""
+"""Redis URLs: the schemes and query parameters we accept, and redaction of credentials for
+every message."""
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
+
+from kvredis.errors import ConfigError
 
 SCHEMES = ("redis", "rediss", "unix")
 _REDACTED = "***"
@@ -14,12 +19,14 @@ _URL_IN_TEXT = re.compile(r"\b(?:redis|rediss|unix|valkey|valkeys)://\S+")
 _TRAILING = ":;,.?!)]'\""
 
 
-class UrlError(ValueError):
-    pass
+class UrlError(ConfigError, ValueError):
+    """A Redis URL kvredis cannot use; the message names what is wrong, never the password."""
 
 
 def check_url(url: str) -> str:
-    """Validate a Redis URL; returns it unchanged. Messages never contain its password."""
+    """Validate a Redis URL; returns it unchanged, or raises `UrlError` (a `ConfigError`) that
+    says what is wrong: a query parameter kvredis does not read, or a bad value for one it
+    does, included. Messages never contain its password."""
     try:
         parts = urlsplit(url)
     except ValueError as exc:
@@ -50,7 +57,7 @@ def check_url(url: str) -> str:
 
 def _problem(parts: SplitResult) -> str | None:
     if parts.scheme == "unix":
-        return None if parts.path else "no socket path"
+        return _query_problem(parts) if parts.path else "no socket path"
     if not parts.hostname:
         return "no host"
     try:
@@ -60,7 +67,68 @@ def _problem(parts: SplitResult) -> str | None:
     database = parts.path.strip("/")
     if database and not database.isdigit():
         return f"the path must be a database number, not {database[:20]!r}"
+    return _query_problem(parts)
+
+
+def _query_problem(parts: SplitResult) -> str | None:
+    """What is wrong with the URL's query, if anything. Parameters kvredis does not read are
+    refused rather than ignored: a typo must not pass for a setting."""
+    tls = parts.scheme == "rediss"
+    seen: set[str] = set()
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        check = _QUERY_PARAMETERS.get(name) or (_TLS_QUERY_PARAMETERS.get(name) if tls else None)
+        if check is None:
+            if name in _TLS_QUERY_PARAMETERS:
+                return f"?{name} applies only to rediss:// URLs"
+            return f"unknown query parameter ?{name[:40]}; {_ACCEPTED}"
+        if name in seen:
+            return f"?{name} is given twice"
+        seen.add(name)
+        problem = check(value)
+        if problem is not None:
+            shown = _REDACTED if name in _SECRET_PARAMS else value[:40]
+            return f"?{name}={shown}: {problem}"
+    if "db" in seen and parts.scheme != "unix" and parts.path.strip("/"):
+        return "the database is given twice, in the path and as ?db"
     return None
+
+
+def _database(value: str) -> str | None:
+    return None if value.isascii() and value.isdigit() else "must be a database number"
+
+
+def _anything(_value: str) -> str | None:
+    return None
+
+
+def _one_of(*choices: str) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        return None if value in choices else f"must be one of {', '.join(choices)}"
+
+    return check
+
+
+def _file(value: str) -> str | None:
+    return None if os.path.isfile(value) else "no such file"
+
+
+# The query parameters kvredis reads (redis-py applies them), and how each is checked.
+_QUERY_PARAMETERS: dict[str, Callable[[str], str | None]] = {
+    "db": _database,
+    "username": _anything,
+    "password": _anything,
+}
+_TLS_QUERY_PARAMETERS: dict[str, Callable[[str], str | None]] = {
+    "ssl_cert_reqs": _one_of("none", "optional", "required"),
+    "ssl_check_hostname": _one_of("true", "false", "yes", "no", "1", "0"),
+    "ssl_ca_certs": _file,
+    "ssl_certfile": _file,
+    "ssl_keyfile": _file,
+}
+_ACCEPTED = (
+    f"kvredis reads {', '.join(_QUERY_PARAMETERS)} and, in rediss:// URLs, "
+    f"{', '.join(_TLS_QUERY_PARAMETERS)}"
+)
 
 
 def _hide_userinfo(userinfo: str) -> str:
