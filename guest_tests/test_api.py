@@ -17,7 +17,7 @@ import kvredis
 import servers
 from conftest import run_threads
 from kvredis.embedded import EmbeddedServer
-from kvredis.values import parse_invoke, to_json
+from kvredis.runtime.values import parse_invoke, to_json
 
 VERSIONS = ("draft", "draft2")
 

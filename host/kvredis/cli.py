@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from kvredis import values
 from kvredis.backend.settings import ConnectionSettings
 from kvredis.backend.urls import redact_text
 from kvredis.embedded import DEFAULT_DATA_DIR, EmbeddedServer
@@ -33,7 +32,9 @@ from kvredis.errors import (
 )
 from kvredis.host import Host, parse_size
 from kvredis.layout import DEFAULT_TEMPLATE
-from kvredis.runtime.instance import WasiOptions, find_export
+from kvredis.runtime import values
+from kvredis.runtime.inspect import find_export
+from kvredis.runtime.instance import WasiOptions
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -442,7 +443,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if invoke is not None:
         find_export(component.info, invoke[0])
     elif component.info.cli_run_export is None:
-        listing = ", ".join(sig.name for sig in component.info.functions) or "none"
+        listing = ", ".join(sig.name for sig in component.info.public_functions) or "none"
         raise ConfigError(
             f"{args.component} has no wasi:cli/run export to run; call one of its functions "
             f"with --invoke (its exports: {listing})"
@@ -484,7 +485,7 @@ def cmd_server(args: argparse.Namespace) -> int:
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     from kvredis.runtime.engine import load_component  # noqa: PLC0415
-    from kvredis.runtime.imports import describe  # noqa: PLC0415
+    from kvredis.runtime.inspect import describe  # noqa: PLC0415
 
     info = describe(load_component(args.component, _compiling_note(args.component)))
     print(f"component: {args.component}")
@@ -495,8 +496,10 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         mark = "" if name not in info.missing else "   <- not provided by kvredis"
         print(f"  {name}{mark}")
     print("exports:")
-    for sig in info.functions:
+    for sig in info.public_functions:
         print(f"  {sig}")
+    for sig in info.internal_functions:
+        print(f"  {sig.name}(...)   <- added by {sig.internal_to} for its own use")
     if info.missing:
         print(f"kvredis run: cannot run it: missing {', '.join(info.missing)}")
         return 1

@@ -25,7 +25,7 @@ from kvredis.embedded import EmbeddedServer
 from kvredis.errors import ConfigError, InvalidArguments, RedisUnavailable, UnsatisfiedImports
 from kvredis.layout import DEFAULT_TEMPLATE, KeyLayout, LayoutError
 from kvredis.runtime.engine import load_component
-from kvredis.runtime.imports import ComponentInfo, describe
+from kvredis.runtime.inspect import ComponentInfo, describe
 from kvredis.runtime.instance import Instance, Limits, WasiOptions
 
 _SIZE = re.compile(r"^\s*(\d+)\s*([kKmMgG]?)(i?[bB]?)\s*$")
@@ -268,7 +268,7 @@ class Component:
 
         `name` is `fn` for a function the component exports itself, `iface#fn` or
         `ns:pkg/iface#fn` for one of an exported interface. Values map as for
-        `kvredis run --invoke` (the table in `kvredis.values`): records are dicts, tuples
+        `kvredis run --invoke` (the table in `kvredis.runtime.values`): records are dicts, tuples
         tuples, list<u8> bytes, an option None or the value, variants
         `{"tag": case, "value": payload}`, enums case names, flags sets of names. A
         function's own `result` gives the ok value, or raises `ComponentError` whose

@@ -13,7 +13,6 @@ from typing import Any
 from wasmtime import ExitTrap, Store, WasiConfig, WasmtimeError
 from wasmtime.component import Component, Func, Linker, ResultType
 
-from kvredis import values
 from kvredis.adapters import LINKERS
 from kvredis.core import KeyValueCore
 from kvredis.errors import (
@@ -26,8 +25,9 @@ from kvredis.errors import (
     InvalidArguments,
     KvredisError,
 )
+from kvredis.runtime import values
 from kvredis.runtime.engine import deadline_ticks, engine
-from kvredis.runtime.imports import ComponentInfo, split_version
+from kvredis.runtime.inspect import ComponentInfo, find_export, public_names
 
 
 @dataclass(frozen=True)
@@ -208,7 +208,7 @@ class Instance:
         index = self._instance.get_export_index(store, fn if sep else wanted, parent)
         func = self._instance.get_func(store, index) if index is not None else None
         if func is None:
-            raise ExportNotFound(name, [sig.name for sig in self.info.functions])
+            raise ExportNotFound(name, public_names(self.info))
         return wanted, func
 
     def call(self, name: str, *args: Any) -> Any:
@@ -240,7 +240,7 @@ class Instance:
         """Call the component's `wasi:cli/run` export; returns the exit status."""
         export = self.info.cli_run_export
         if export is None:
-            raise ExportNotFound("wasi:cli/run", [sig.name for sig in self.info.functions])
+            raise ExportNotFound("wasi:cli/run", public_names(self.info))
         _, func = self._resolve(f"{export}#run")
         try:
             result = self._invoke(func, [], f"{export}#run")
@@ -330,28 +330,3 @@ def summarize(message: str) -> str:
         causes = [c.split(": ", 1)[1] if c[:1].isdigit() and ": " in c else c for c in causes]
         return "; ".join(causes) if causes else lines[0]
     return lines[0] if lines else "unknown error"
-
-
-def _matches(full: str, wanted: str) -> bool:
-    """Does export `full` (iface#fn or fn) answer to the short name `wanted`?"""
-    f_iface, f_sep, f_fn = full.rpartition("#")
-    w_iface, w_sep, w_fn = wanted.rpartition("#")
-    if not f_sep or not w_sep or f_fn != w_fn:
-        return False
-    base, _ = split_version(f_iface)
-    if w_iface in (f_iface, base):
-        return True
-    short = base.rsplit("/", 1)[-1]
-    return w_iface == short
-
-
-def find_export(info: ComponentInfo, name: str) -> str:
-    """The full name of the exported function `name` (`fn`, `iface#fn` or
-    `ns:pkg/iface[@ver]#fn`); checked before anything starts, so a typo costs nothing."""
-    names = [sig.name for sig in info.functions]
-    if name in names:
-        return name
-    candidates = [n for n in names if _matches(n, name)]
-    if len(candidates) != 1:
-        raise ExportNotFound(name, candidates or names)
-    return candidates[0]
