@@ -30,7 +30,9 @@ def test_api_tells_the_component_s_functions_from_the_toolchain_s(
     with kvredis.Host(valkey_server.url) as host:
         info = host.load(values_wasm).info
     internal = info.internal_functions
-    assert [(sig.name, sig.internal_to) for sig in internal] == [("exports#init", "componentize-py")]
+    assert [(sig.name, sig.internal_to) for sig in internal] == [
+        ("exports#init", "componentize-py")
+    ]
     public = [sig.name for sig in info.public_functions]
     assert "successor" in public and "exports#init" not in public
     assert {sig.name for sig in info.functions} == set(public) | {"exports#init"}
