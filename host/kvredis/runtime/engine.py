@@ -14,6 +14,7 @@ from wasmtime import Config, Engine, WasmtimeError
 from wasmtime.component import Component
 
 from kvredis.errors import ComponentLoadError
+from kvredis.runtime.faults import host_resource_error
 
 _WASM_MAGIC = b"\0asm"
 _CORE_MODULE_LAYER = b"\x01\x00\x00\x00"
@@ -111,17 +112,26 @@ def load_component(
     if cached.exists():
         try:
             return Component.deserialize_file(eng, str(cached))
-        except WasmtimeError:
+        except WasmtimeError as exc:
+            # A host short of memory says nothing about the artifact: keep it.
+            _raise_if_host_ran_short(exc, path, "loading it from the cache")
             cached.unlink(missing_ok=True)  # stale or damaged: compile again
     if on_compile is not None:
         on_compile()
     try:
         component = Component(eng, data)
     except WasmtimeError as exc:
+        _raise_if_host_ran_short(exc, path, "compiling it")
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid component"
         raise ComponentLoadError(f"{os.fspath(path)}: cannot compile: {first}") from None
     _store_artifact(cached, component)
     return component
+
+
+def _raise_if_host_ran_short(exc: WasmtimeError, path: str | os.PathLike[str], during: str) -> None:
+    error = host_resource_error(str(exc), os.fspath(path), during)
+    if error is not None:
+        raise error from None
 
 
 def _store_artifact(target: Path, component: Component) -> None:

@@ -27,6 +27,7 @@ from kvredis.errors import (
 )
 from kvredis.runtime import values
 from kvredis.runtime.engine import deadline_ticks, engine
+from kvredis.runtime.faults import host_resource_error, size_text, summarize
 from kvredis.runtime.inspect import ComponentInfo, find_export, public_names
 
 
@@ -280,6 +281,9 @@ class Instance:
             return GuestTimeout(
                 f"{self.label}: timed out after {self._limits.timeout_s:g} s ({during})"
             )
+        short_of = host_resource_error(message, self.label, during)
+        if short_of is not None:
+            return short_of
         summary = summarize(message)
         limit = self._limits.max_memory_bytes
         if limit is not None and self._hit_memory_limit(message):
@@ -312,21 +316,3 @@ _LIMIT_MESSAGES = ("exceeds memory limits", "memory minimum size")
 _OOM_FRAMES = ("handle_alloc_error", "__rdl_oom", "__rg_oom", "rust_oom")
 # What guests print when their allocator cannot grow memory: CPython, Rust std, C runtimes.
 _GUEST_OOM_SIGNS = (b"MemoryError", b"memory allocation of", b"out of memory", b"Out of memory")
-
-
-def size_text(size: int) -> str:
-    """64 MiB rather than 67108864 bytes."""
-    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if size >= factor and size % factor == 0:
-            return f"{size // factor} {unit}"
-    return f"{size} bytes"
-
-
-def summarize(message: str) -> str:
-    """One line from a wasmtime error: the causes, without the wasm backtrace."""
-    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
-    if "Caused by:" in lines:
-        causes = lines[lines.index("Caused by:") + 1 :]
-        causes = [c.split(": ", 1)[1] if c[:1].isdigit() and ": " in c else c for c in causes]
-        return "; ".join(causes) if causes else lines[0]
-    return lines[0] if lines else "unknown error"
