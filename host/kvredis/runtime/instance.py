@@ -29,6 +29,7 @@ from kvredis.runtime import values
 from kvredis.runtime.engine import deadline_ticks, engine
 from kvredis.runtime.faults import host_resource_error, size_text, summarize
 from kvredis.runtime.inspect import ComponentInfo, find_export, public_names
+from kvredis.runtime.values import unicode_text
 
 
 @dataclass(frozen=True)
@@ -61,13 +62,22 @@ class WasiOptions:
     def config(self, stderr_path: str | None = None) -> WasiConfig:
         """The WASI configuration; `stderr_path` overrides where stderr goes."""
         wasi = WasiConfig()
-        wasi.argv = [self.program, *self.args]
+        # wasmtime takes these as UTF-8: refuse what is not, rather than fail inside it.
+        wasi.argv = [unicode_text(arg, "a guest argument") for arg in (self.program, *self.args)]
         env = list(os.environ.items()) if self.inherit_env else []
         env += list(self.env)
         if env:
-            wasi.env = env
+            wasi.env = [
+                (
+                    unicode_text(key, "an environment variable"),
+                    unicode_text(value, f"variable {key}"),
+                )
+                for key, value in env
+            ]
         for host_path, guest_path in self.dirs:
-            wasi.preopen_dir(host_path, guest_path)
+            wasi.preopen_dir(
+                unicode_text(host_path, "a directory"), unicode_text(guest_path, "a directory")
+            )
         if self.inherit_stdin:
             wasi.inherit_stdin()
         if self.stdout_path is None:
