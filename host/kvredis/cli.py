@@ -14,11 +14,10 @@ import logging
 import os
 import signal
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from kvredis.backend.settings import ConnectionSettings
 from kvredis.backend.urls import redact_text
@@ -33,6 +32,7 @@ from kvredis.errors import (
 from kvredis.host import Host, parse_size
 from kvredis.layout import DEFAULT_TEMPLATE
 from kvredis.runtime import values
+from kvredis.runtime.deadline import run_with_deadline
 from kvredis.runtime.inspect import find_export
 from kvredis.runtime.instance import WasiOptions
 
@@ -390,30 +390,6 @@ def _dirs(specs: Sequence[str]) -> list[tuple[str, str]]:
     return dirs
 
 
-def _in_worker(work: Callable[[], int]) -> int:
-    """Run guest code on a worker thread so Ctrl-C always reaches the main thread.
-
-    A guest spinning in pure WebAssembly never returns to Python, so a signal handler on the
-    thread running it would never fire.
-    """
-    outcome: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            outcome["status"] = work()
-        except BaseException as exc:
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=target, name="kvredis-guest", daemon=True)
-    worker.start()
-    while worker.is_alive():
-        worker.join(0.1)
-    if "error" in outcome:
-        raise outcome["error"]
-    status: int = outcome["status"]
-    return status
-
-
 # --- commands ------------------------------------------------------------------------------
 
 
@@ -465,7 +441,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(values.dumps(result), flush=True)
             return 0
 
-        return _in_worker(work)
+        return run_with_deadline(work, args.timeout, component.name)
 
 
 def cmd_server(args: argparse.Namespace) -> int:

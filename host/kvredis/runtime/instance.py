@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import select
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +28,7 @@ from kvredis.runtime import values
 from kvredis.runtime.engine import deadline_ticks, engine
 from kvredis.runtime.faults import host_resource_error, size_text, summarize
 from kvredis.runtime.inspect import ComponentInfo, find_export, public_names
+from kvredis.runtime.stdio import StderrTap, StdinPump
 from kvredis.runtime.values import unicode_text
 
 
@@ -59,8 +59,9 @@ class WasiOptions:
     stdout_path: str | None = None  # None: the host's own stdout
     stderr_path: str | None = None
 
-    def config(self, stderr_path: str | None = None) -> WasiConfig:
-        """The WASI configuration; `stderr_path` overrides where stderr goes."""
+    def config(self, stderr_path: str | None = None, stdin_path: str | None = None) -> WasiConfig:
+        """The WASI configuration; `stderr_path` and `stdin_path` override where stderr goes
+        and where stdin comes from."""
         wasi = WasiConfig()
         # wasmtime takes these as UTF-8: refuse what is not, rather than fail inside it.
         wasi.argv = [unicode_text(arg, "a guest argument") for arg in (self.program, *self.args)]
@@ -78,7 +79,9 @@ class WasiOptions:
             wasi.preopen_dir(
                 unicode_text(host_path, "a directory"), unicode_text(guest_path, "a directory")
             )
-        if self.inherit_stdin:
+        if stdin_path is not None:
+            wasi.stdin_file = stdin_path
+        elif self.inherit_stdin:
             wasi.inherit_stdin()
         if self.stdout_path is None:
             wasi.inherit_stdout()
@@ -90,74 +93,6 @@ class WasiOptions:
         else:
             wasi.stderr_file = stderr_path
         return wasi
-
-
-class _StderrTap:
-    """Passes a guest's stderr through unchanged, remembering the tail of the current call.
-
-    With a memory limit, a guest that hits it sees `memory.grow` fail, then traps in a way that
-    names no cause (`unreachable`, once its allocator gives up); what it printed on the way
-    (CPython's MemoryError, Rust's "memory allocation of N bytes failed") is the evidence.
-
-    wasmtime writes into a pipe that a thread of ours forwards. (A `stderr_custom` callback
-    would be simpler, but wasmtime runs it on its own threads, which abort the process when
-    they call into a Python that is shutting down.)
-    """
-
-    _KEEP = 4096
-
-    def __init__(self, destination: str | None) -> None:
-        self._read_end, self._write_end = os.pipe()
-        os.set_blocking(self._read_end, False)
-        self.guest_path = f"/dev/fd/{self._write_end}"
-        if destination is None:
-            self._out, self._own_out = 2, False
-        else:
-            self._out = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-            self._own_out = True
-        self.tail = b""
-        self._open = True
-        self._lock = threading.Lock()
-        threading.Thread(target=self._pump, name="kvredis-stderr", daemon=True).start()
-
-    def attached(self) -> None:
-        """wasmtime holds its own descriptor now: drop ours, so the store's end is the last
-        and the pump sees end-of-file when the store goes."""
-        os.close(self._write_end)
-
-    def drain(self) -> None:
-        """Forward what the guest wrote so far (its writes are done when a call returns)."""
-        with self._lock:
-            if self._open:
-                self._forward()
-
-    def _pump(self) -> None:
-        poller = select.poll()
-        poller.register(self._read_end, select.POLLIN)
-        while True:
-            poller.poll()
-            with self._lock:
-                if not self._forward():
-                    self._open = False
-                    os.close(self._read_end)
-                    if self._own_out:
-                        os.close(self._out)
-                    return
-
-    def _forward(self) -> bool:
-        """Copy the pipe's pending bytes out; False at end-of-file. Called with the lock."""
-        while True:
-            try:
-                data = os.read(self._read_end, 65536)
-            except BlockingIOError:
-                return True
-            if not data:
-                return False
-            self.tail = (self.tail + data)[-self._KEEP :]
-            view = memoryview(data)
-            with contextlib.suppress(OSError):  # a closed stderr must not stop the guest
-                while view:
-                    view = view[os.write(self._out, view) :]
 
 
 class Instance:
@@ -177,25 +112,34 @@ class Instance:
         self._limits = limits
         eng = engine()
         self.store = Store(eng)
-        self._tap: _StderrTap | None = None
+        self._tap: StderrTap | None = None
         if limits.max_memory_bytes is not None:
             self.store.set_limits(memory_size=limits.max_memory_bytes)
-            self._tap = _StderrTap(wasi.stderr_path)
-            try:
-                self.store.set_wasi(wasi.config(self._tap.guest_path))
-            finally:
-                self._tap.attached()
-        else:
-            self.store.set_wasi(wasi.config())
+            self._tap = StderrTap(wasi.stderr_path)
+        self._stdin: StdinPump | None = None
+        if wasi.inherit_stdin and limits.timeout_s is not None:
+            self._stdin = StdinPump(limits.timeout_s)
+        pipes = [pipe for pipe in (self._tap, self._stdin) if pipe is not None]
+        try:
+            self.store.set_wasi(
+                wasi.config(
+                    stderr_path=self._tap.guest_path if self._tap else None,
+                    stdin_path=self._stdin.guest_path if self._stdin else None,
+                )
+            )
+        finally:
+            for pipe in pipes:
+                pipe.attached()
         linker = Linker(eng)
         linker.add_wasip2()
         with linker.root() as root:
             for add_to_linker in LINKERS.values():
                 add_to_linker(root, core)
         self._linker = linker  # keeps the host callbacks alive as long as the instance
-        self._arm_deadline()
         try:
-            self._instance = linker.instantiate(self.store, component)
+            with self._deadline():
+                self._instance = linker.instantiate(self.store, component)
+            self._raise_if_stdin_was_cut("instantiating")
         except ExitTrap as exit_trap:
             raise GuestTrap(
                 f"{label}: exited with status {exit_trap.code} while starting"
@@ -205,8 +149,18 @@ class Instance:
         self.broken = False
         self._lock = threading.Lock()
 
-    def _arm_deadline(self) -> None:
+    @contextlib.contextmanager
+    def _deadline(self) -> Iterator[None]:
+        """The limit of one call: epoch ticks for WebAssembly code, and the end of stdin for a
+        guest waiting on it (see StdinPump)."""
         self.store.set_epoch_deadline(deadline_ticks(self._limits.timeout_s))
+        if self._stdin is not None:
+            self._stdin.arm()
+        try:
+            yield
+        finally:
+            if self._stdin is not None:
+                self._stdin.disarm()
 
     # --- exports ------------------------------------------------------------------------
 
@@ -266,31 +220,43 @@ class Instance:
         if self.broken:
             raise GuestTrap(f"{self.label}: the instance trapped earlier and cannot be reused")
         with self._lock:
-            self._arm_deadline()
             tap = self._tap
             if tap is not None:
                 tap.tail = b""
             try:
-                result = func(self.store, *args)
-                func.post_return(self.store)
+                with self._deadline():
+                    result = func(self.store, *args)
+                    func.post_return(self.store)
                 if tap is not None:
                     tap.drain()
             except ExitTrap as exit_trap:
                 if tap is not None:
                     tap.drain()
                 self.broken = True
+                self._raise_if_stdin_was_cut(name)
                 raise _Exit(exit_trap.code) from None
             except WasmtimeError as exc:
                 self.broken = True
                 raise self._classify(exc, name) from None
+            self._raise_if_stdin_was_cut(name)
             return result
+
+    def _raise_if_stdin_was_cut(self, during: str) -> None:
+        """A guest whose stdin was closed at the deadline may finish before the epoch
+        deadline stops it; it did so on input cut short, past its time: a timeout too."""
+        if self._stdin is not None and self._stdin.expired:
+            self.broken = True
+            raise self._timed_out(during)
+
+    def _timed_out(self, during: str) -> GuestTimeout:
+        return GuestTimeout(
+            f"{self.label}: timed out after {self._limits.timeout_s:g} s ({during})"
+        )
 
     def _classify(self, exc: WasmtimeError, during: str) -> KvredisError:
         message = str(exc)
         if "wasm trap: interrupt" in message and self._limits.timeout_s is not None:
-            return GuestTimeout(
-                f"{self.label}: timed out after {self._limits.timeout_s:g} s ({during})"
-            )
+            return self._timed_out(during)
         short_of = host_resource_error(message, self.label, during)
         if short_of is not None:
             return short_of
