@@ -6,8 +6,10 @@ The CLI and the pytest plugin are thin faces over these two classes.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import re
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -17,7 +19,6 @@ from types import TracebackType
 from typing import Any
 
 from kvredis.backend.base import Backend, BackendError
-from kvredis.backend.redis import connect
 from kvredis.backend.settings import ConnectionSettings
 from kvredis.backend.urls import UrlError, check_url, redact
 from kvredis.core import DEFAULT_MAX_VALUE_BYTES, KeyValueCore, StoreConfig
@@ -130,6 +131,8 @@ class Host:
         self._routes = routes
         self._data_dir = data_dir
         self._custom_backend = backend
+        if backend is None and _REDIS_BACKEND not in sys.modules:
+            _import_in_background(_REDIS_BACKEND)  # while a component loads, a server starts
         self._server: EmbeddedServer | None = None
         self._backends: list[Backend] = []
         self._core: KeyValueCore | None = None
@@ -173,6 +176,8 @@ class Host:
             raise
 
     def _open_backend(self, url: str) -> Backend:
+        from kvredis.backend.redis import connect  # noqa: PLC0415 - see _REDIS_BACKEND
+
         try:
             backend = connect(url, self._settings)
         except BackendError as exc:
@@ -325,6 +330,21 @@ class Component:
                 out.read_text(errors="replace") if out.exists() else "",
                 err.read_text(errors="replace") if err.exists() else "",
             )
+
+
+# The Redis backend, and redis-py with it, take about as long to import (≈80 ms) as loading a
+# component and starting the embedded server, which mostly wait outside Python: a Host that
+# will need it imports it in the background as soon as it is made.
+_REDIS_BACKEND = "kvredis.backend.redis"
+
+
+def _import_in_background(module: str) -> None:
+    def target() -> None:
+        # A failure shows when the module is imported again where it is used.
+        with contextlib.suppress(BaseException):
+            importlib.import_module(module)
+
+    threading.Thread(target=target, name="kvredis-import", daemon=True).start()
 
 
 def _names(option: str, names: Iterable[str]) -> frozenset[str]:
