@@ -29,7 +29,6 @@ from kvredis.runtime.engine import deadline_ticks, engine
 from kvredis.runtime.faults import host_resource_error, size_text, summarize
 from kvredis.runtime.inspect import ComponentInfo, find_export, public_names
 from kvredis.runtime.stdio import StderrTap, StdinPump
-from kvredis.runtime.values import unicode_text
 
 
 @dataclass(frozen=True)
@@ -55,6 +54,7 @@ class WasiOptions:
     env: Sequence[tuple[str, str]] = ()
     inherit_env: bool = False
     dirs: Sequence[tuple[str, str]] = ()  # (host path, guest path)
+    # The host's stdin; with a timeout, through a pipe that the deadline closes (StdinPump).
     inherit_stdin: bool = False
     stdout_path: str | None = None  # None: the host's own stdout
     stderr_path: str | None = None
@@ -64,20 +64,23 @@ class WasiOptions:
         and where stdin comes from."""
         wasi = WasiConfig()
         # wasmtime takes these as UTF-8: refuse what is not, rather than fail inside it.
-        wasi.argv = [unicode_text(arg, "a guest argument") for arg in (self.program, *self.args)]
+        wasi.argv = [
+            values.unicode_text(arg, "a guest argument") for arg in (self.program, *self.args)
+        ]
         env = list(os.environ.items()) if self.inherit_env else []
         env += list(self.env)
         if env:
             wasi.env = [
                 (
-                    unicode_text(key, "an environment variable"),
-                    unicode_text(value, f"variable {key}"),
+                    values.unicode_text(key, "an environment variable"),
+                    values.unicode_text(value, f"variable {key}"),
                 )
                 for key, value in env
             ]
         for host_path, guest_path in self.dirs:
             wasi.preopen_dir(
-                unicode_text(host_path, "a directory"), unicode_text(guest_path, "a directory")
+                values.unicode_text(host_path, "a directory"),
+                values.unicode_text(guest_path, "a directory"),
             )
         if stdin_path is not None:
             wasi.stdin_file = stdin_path

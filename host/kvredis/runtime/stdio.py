@@ -177,6 +177,8 @@ class StdinPump(_GuestPipe):
             if not pending and self._source in events:
                 try:
                     pending = os.read(self._source, self._CHUNK)
+                except BlockingIOError:  # a stdin left non-blocking by whoever shares it
+                    continue
                 except OSError:  # a closed or unreadable stdin reads as an empty one
                     pending = b""
                 source_open = bool(pending)
