@@ -4,6 +4,8 @@ worker thread, and the stdin pipe that closes at a call's deadline."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -45,6 +47,32 @@ def test_a_worker_within_the_grace_period_still_answers() -> None:
         return "done"
 
     assert run_with_deadline(slightly_late, 0.2, "app.wasm") == "done"
+
+
+_NO_ROOM_FOR_A_THREAD = """
+import re, resource
+from kvredis.errors import HostResourceError
+from kvredis.runtime.deadline import run_with_deadline
+status = open("/proc/self/status").read()
+used = int(re.search(r"VmSize:\\s+(\\d+) kB", status).group(1)) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (used + (1 << 20), used + (1 << 20)))  # no 8 MiB stack
+try:
+    run_with_deadline(lambda: 1, None, "app.wasm")
+except HostResourceError as exc:
+    print(exc.resource, exc, sep=": ")
+"""
+
+
+def test_a_worker_the_host_has_no_room_for_is_a_host_resource_error() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _NO_ROOM_FOR_A_THREAD],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.startswith("threads: the host cannot start another thread"), done
+    assert "Traceback" not in done.stderr
 
 
 # --- StdinPump ----------------------------------------------------------------------------------

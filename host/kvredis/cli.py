@@ -531,6 +531,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (GuestTrap, ComponentError) as exc:
         _say(redact_text(str(exc)))
         return 1
+    except MemoryError:
+        # Python itself could not allocate (under `ulimit -v`, say): the host's shortage, as
+        # HostResourceError reports wasmtime's, not a bug.
+        _say("the host ran out of memory or address space (Python could not allocate)")
+        return EXIT_USAGE
     except InvalidArguments as exc:
         _say(redact_text(str(exc)))
         return EXIT_USAGE

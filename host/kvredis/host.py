@@ -344,7 +344,9 @@ def _import_in_background(module: str) -> None:
         with contextlib.suppress(BaseException):
             importlib.import_module(module)
 
-    threading.Thread(target=target, name="kvredis-import", daemon=True).start()
+    # Only a head start: with no thread to spare, the import happens when it is needed.
+    with contextlib.suppress(RuntimeError):
+        threading.Thread(target=target, name="kvredis-import", daemon=True).start()
 
 
 def _names(option: str, names: Iterable[str]) -> frozenset[str]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
 from kvredis.errors import GuestTimeout
+from kvredis.runtime.faults import start_thread
 
 T = TypeVar("T")
 
@@ -36,9 +36,8 @@ def run_with_deadline(work: Callable[[], T], timeout_s: float | None, label: str
         except BaseException as exc:
             errors.append(exc)
 
-    worker = threading.Thread(target=target, name="kvredis-guest", daemon=True)
     give_up = None if timeout_s is None else time.monotonic() + timeout_s + GRACE_S
-    worker.start()
+    worker = start_thread(target, "kvredis-guest")
     while worker.is_alive():
         if give_up is not None and time.monotonic() >= give_up:
             raise GuestTimeout(

@@ -1,5 +1,5 @@
 """Reading wasmtime's error messages: one-line summaries, and telling a host that ran out of
-memory or address space from a guest that trapped.
+memory or address space from a guest that trapped; threads the host cannot start, likewise.
 
 wasmtime reports both the same way, as a `WasmtimeError`; only its words tell them apart.
 """
@@ -7,6 +7,8 @@ wasmtime reports both the same way, as a `WasmtimeError`; only its words tell th
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Callable
 
 from kvredis.errors import HostResourceError
 
@@ -74,3 +76,18 @@ def _without_cause_number(line: str) -> str:
     """'2: mmap failed ...' -> 'mmap failed ...' (wasmtime numbers the causes it lists)."""
     number, sep, rest = line.partition(": ")
     return rest if sep and number.isdigit() else line
+
+
+def start_thread(target: Callable[[], None], name: str) -> threading.Thread:
+    """A daemon thread running `target`, started; HostResourceError if the host has none to
+    spare (no address space for its stack under `ulimit -v`, or too many threads)."""
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    try:
+        thread.start()
+    except RuntimeError as exc:  # "can't start new thread"
+        raise HostResourceError(
+            f"the host cannot start another thread ({exc}); it is short of memory, address "
+            "space or threads",
+            "threads",
+        ) from None
+    return thread

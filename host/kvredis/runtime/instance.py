@@ -116,14 +116,13 @@ class Instance:
         eng = engine()
         self.store = Store(eng)
         self._tap: StderrTap | None = None
-        if limits.max_memory_bytes is not None:
-            self.store.set_limits(memory_size=limits.max_memory_bytes)
-            self._tap = StderrTap(wasi.stderr_path)
         self._stdin: StdinPump | None = None
-        if wasi.inherit_stdin and limits.timeout_s is not None:
-            self._stdin = StdinPump(limits.timeout_s)
-        pipes = [pipe for pipe in (self._tap, self._stdin) if pipe is not None]
         try:
+            if limits.max_memory_bytes is not None:
+                self.store.set_limits(memory_size=limits.max_memory_bytes)
+                self._tap = StderrTap(wasi.stderr_path)
+            if wasi.inherit_stdin and limits.timeout_s is not None:
+                self._stdin = StdinPump(limits.timeout_s)
             self.store.set_wasi(
                 wasi.config(
                     stderr_path=self._tap.guest_path if self._tap else None,
@@ -131,8 +130,9 @@ class Instance:
                 )
             )
         finally:
-            for pipe in pipes:
-                pipe.attached()
+            for pipe in (self._tap, self._stdin):
+                if pipe is not None:
+                    pipe.attached()
         linker = Linker(eng)
         linker.add_wasip2()
         with linker.root() as root:

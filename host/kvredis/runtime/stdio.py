@@ -14,6 +14,9 @@ import select
 import threading
 import time
 
+from kvredis.errors import HostResourceError
+from kvredis.runtime.faults import start_thread
+
 
 class _GuestPipe:
     """A pipe whose one end the guest gets by path; the other end is ours."""
@@ -30,6 +33,18 @@ class _GuestPipe:
         """wasmtime holds its own descriptor now: drop ours, so the store's end is the last
         and our side sees the pipe end when the store goes."""
         os.close(self._guest_end)
+
+    def _pump(self) -> None:
+        raise NotImplementedError
+
+    def _start_pump(self, name: str, *more_fds: int) -> None:
+        """Start the thread that keeps our end; if the host cannot, close what was opened."""
+        try:
+            start_thread(self._pump, name)
+        except HostResourceError:
+            for fd in (self._guest_end, self._our_end, *more_fds):
+                os.close(fd)
+            raise
 
 
 class StderrTap(_GuestPipe):
@@ -55,7 +70,7 @@ class StderrTap(_GuestPipe):
         self.tail = b""
         self._open = True
         self._lock = threading.Lock()
-        threading.Thread(target=self._pump, name="kvredis-stderr", daemon=True).start()
+        self._start_pump("kvredis-stderr", *([self._out] if self._own_out else []))
 
     def drain(self) -> None:
         """Forward what the guest wrote so far (its writes are done when a call returns)."""
@@ -116,7 +131,7 @@ class StdinPump(_GuestPipe):
         self._done = False
         self.expired = False  # the pipe was closed because a deadline passed
         self._lock = threading.Lock()
-        threading.Thread(target=self._pump, name="kvredis-stdin", daemon=True).start()
+        self._start_pump("kvredis-stdin", self._wake_read, self._wake_write)
 
     def arm(self) -> None:
         """A call starts: the guest's stdin closes `timeout_s` from now unless disarmed."""
