@@ -16,7 +16,7 @@ import wasmtime
 import kvredis
 import servers
 from kvredis.embedded import EmbeddedServer
-from kvredis.values import parse_invoke, to_json
+from kvredis.runtime.values import parse_invoke, to_json
 from support import VERSIONS, run_threads
 
 

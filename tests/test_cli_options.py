@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from kvredis import ComponentError, ConfigError, GuestTimeout, RedisUnavailable, Signature
+from kvredis import ComponentError, ConfigError, GuestTimeout, RedisUnavailable
 from kvredis.cli import entry, options
 from kvredis.cli.guest_specs import guest_dirs, guest_env
-from kvredis.cli.inspect import is_toolchain_internal
 from kvredis.cli.run import EXAMPLES
 
 PARSER = entry.build_parser()
@@ -157,14 +156,6 @@ def test_bad_dirs(tmp_path: Path, specs: list[str], needle: str) -> None:
 )
 def test_exit_policy(error: BaseException, status: int) -> None:
     assert entry.exit_status(error) == status
-
-
-def test_componentize_py_init_is_internal() -> None:
-    init = Signature("exports#init", [("app-name", "string"), ("symbols", "record {...}")], None)
-    assert is_toolchain_internal(init)
-    assert not is_toolchain_internal(Signature("exports#init", [], None))
-    assert not is_toolchain_internal(Signature("init", [("app-name", "string")], None))
-    assert not is_toolchain_internal(Signature("my:pkg/exports#init", [("x", "u8")], None))
 
 
 def test_the_examples_in_help_do_not_put_a_password_on_the_command_line() -> None:

@@ -9,15 +9,20 @@ all subclasses of `KvredisError`. `Instance`, `WasiOptions` and `Limits` appear 
 The faces (the `kvredis` command, the pytest plugin, `run_conformance`) use only these
 names, and so can any tool: `parse_invoke` and `to_json` for the `NAME(ARGS)` text and JSON
 of `kvredis run --invoke`, `parse_size` and `parse_timeout` for limits given as text,
-`redact` and `redact_text` to show URLs without their passwords, `EmbeddedServer` for the
-embedded Valkey on its own, and the defaults `DEFAULT_DATA_DIR` and `DEFAULT_KEY_PREFIX`.
+`run_with_deadline` to wait for guest code no longer than a timeout, `redact` and
+`redact_text` to show URLs without their passwords, `EmbeddedServer` for the embedded Valkey
+on its own, and the defaults `DEFAULT_DATA_DIR` and `DEFAULT_KEY_PREFIX`.
+
+`import kvredis` loads neither wasmtime nor redis: each name is imported from its module the
+first time it is used, so a tool that imports kvredis and never runs a component (a pytest
+session that uses no fixture, `kvredis --help`) does not pay for them.
 """
 
-from kvredis.backend.settings import ConnectionSettings
-from kvredis.backend.urls import redact, redact_text
+from __future__ import annotations
 
-# Last: the conformance runner is itself a face over the names above.
-from kvredis.embedded import DEFAULT_DATA_DIR, EmbeddedServer
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from kvredis.errors import (
     ComponentError,
     ComponentLoadError,
@@ -27,29 +32,70 @@ from kvredis.errors import (
     GuestOutOfMemory,
     GuestTimeout,
     GuestTrap,
+    HostResourceError,
     InvalidArguments,
     KvredisError,
     RedisUnavailable,
     UnsatisfiedImports,
 )
-from kvredis.host import (
-    DEFAULT_KEY_PREFIX,
-    Component,
-    Host,
-    RunResult,
-    parse_size,
-    parse_timeout,
-)
-from kvredis.runtime.imports import ComponentInfo, Signature
-from kvredis.runtime.instance import Instance, Limits, WasiOptions
-from kvredis.values import parse_invoke, to_json
 
-# isort: off
-# Last: the conformance runner is a face over the names above, imported from this package.
-from kvredis.conformance import run_conformance
-# isort: on
+if TYPE_CHECKING:
+    from kvredis.backend.settings import ConnectionSettings
+    from kvredis.backend.urls import redact, redact_text
+    from kvredis.conformance import run_conformance
+    from kvredis.embedded import DEFAULT_DATA_DIR, EmbeddedServer
+    from kvredis.host import (
+        DEFAULT_KEY_PREFIX,
+        Component,
+        Host,
+        RunResult,
+        parse_size,
+        parse_timeout,
+    )
+    from kvredis.runtime.deadline import run_with_deadline
+    from kvredis.runtime.inspect import ComponentInfo, Signature
+    from kvredis.runtime.instance import Instance, Limits, WasiOptions
+    from kvredis.runtime.values import parse_invoke, to_json
 
 __version__ = "0.1.0"
+
+# The module of each name imported on first use.
+_LAZY = {
+    "ConnectionSettings": "kvredis.backend.settings",
+    "redact": "kvredis.backend.urls",
+    "redact_text": "kvredis.backend.urls",
+    "run_conformance": "kvredis.conformance",
+    "DEFAULT_DATA_DIR": "kvredis.embedded",
+    "EmbeddedServer": "kvredis.embedded",
+    "DEFAULT_KEY_PREFIX": "kvredis.host",
+    "Component": "kvredis.host",
+    "Host": "kvredis.host",
+    "RunResult": "kvredis.host",
+    "parse_size": "kvredis.host",
+    "parse_timeout": "kvredis.host",
+    "run_with_deadline": "kvredis.runtime.deadline",
+    "ComponentInfo": "kvredis.runtime.inspect",
+    "Signature": "kvredis.runtime.inspect",
+    "Instance": "kvredis.runtime.instance",
+    "Limits": "kvredis.runtime.instance",
+    "WasiOptions": "kvredis.runtime.instance",
+    "parse_invoke": "kvredis.runtime.values",
+    "to_json": "kvredis.runtime.values",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kvredis' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later uses find it without coming here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "DEFAULT_DATA_DIR",
@@ -67,6 +113,7 @@ __all__ = [
     "GuestTimeout",
     "GuestTrap",
     "Host",
+    "HostResourceError",
     "Instance",
     "InvalidArguments",
     "KvredisError",
@@ -83,5 +130,6 @@ __all__ = [
     "redact",
     "redact_text",
     "run_conformance",
+    "run_with_deadline",
     "to_json",
 ]

@@ -55,6 +55,15 @@ class GuestOutOfMemory(GuestTrap):
     pass
 
 
+class HostResourceError(KvredisError):
+    """The host ran out of a resource that running a component needs (memory or address
+    space, for one): not the guest's doing. `.resource` says which ("memory")."""
+
+    def __init__(self, message: str, resource: str) -> None:
+        super().__init__(message)
+        self.resource = resource
+
+
 class ComponentError(KvredisError):
     """An exported function answered with the `err` case of its `result`; see `.value`."""
 

@@ -7,9 +7,11 @@ the few functions beside them (`parse_size`, `parse_timeout`).
 from __future__ import annotations
 
 import contextlib
+import importlib
 import math
 import os
 import re
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -19,7 +21,6 @@ from types import TracebackType
 from typing import Any
 
 from kvredis.backend.base import Backend, BackendError
-from kvredis.backend.redis import connect
 from kvredis.backend.settings import ConnectionSettings
 from kvredis.backend.urls import UrlError, check_url, redact
 from kvredis.core import DEFAULT_MAX_VALUE_BYTES, KeyValueCore, StoreConfig
@@ -27,8 +28,8 @@ from kvredis.embedded import EmbeddedServer
 from kvredis.errors import ConfigError, InvalidArguments, RedisUnavailable, UnsatisfiedImports
 from kvredis.layout import DEFAULT_TEMPLATE, KeyLayout, LayoutError
 from kvredis.runtime.cache import load_component
-from kvredis.runtime.imports import ComponentInfo, describe
-from kvredis.runtime.instance import Instance, Limits, WasiOptions, find_export
+from kvredis.runtime.inspect import ComponentInfo, describe, find_export
+from kvredis.runtime.instance import Instance, Limits, WasiOptions
 
 DEFAULT_KEY_PREFIX = DEFAULT_TEMPLATE
 # A guest call may run this long at most: beyond it a deadline is no deadline, and the epoch
@@ -160,6 +161,8 @@ class Host:
         self._routes = routes
         self._data_dir = data_dir
         self._custom_backend = backend
+        if backend is None and _REDIS_BACKEND not in sys.modules:
+            _import_in_background(_REDIS_BACKEND)  # while a component loads, a server starts
         self._server: EmbeddedServer | None = None
         self._default_backend: Backend | None = None
         self._backends: list[Backend] = []
@@ -205,6 +208,8 @@ class Host:
             raise
 
     def _open_backend(self, url: str) -> Backend:
+        from kvredis.backend.redis import connect  # noqa: PLC0415 - see _REDIS_BACKEND
+
         try:
             backend = connect(url, self._settings, max_value_bytes=self._config.max_value_bytes)
         except BackendError as exc:
@@ -361,7 +366,7 @@ class Component:
 
         `name` is `fn` for a function the component exports itself, `iface#fn` or
         `ns:pkg/iface#fn` for one of an exported interface. Values map as for
-        `kvredis run --invoke` (the table in `kvredis.values`): records are dicts, tuples
+        `kvredis run --invoke` (the table in `kvredis.runtime.values`): records are dicts, tuples
         tuples, list<u8> bytes, an option None or the value, variants
         `{"tag": case, "value": payload}`, enums case names, flags sets of names. A
         function's own `result` gives the ok value, or raises `ComponentError` whose
@@ -418,6 +423,23 @@ class Component:
                 out.read_text(errors="replace") if out.exists() else "",
                 err.read_text(errors="replace") if err.exists() else "",
             )
+
+
+# The Redis backend, and redis-py with it, take about as long to import (≈80 ms) as loading a
+# component and starting the embedded server, which mostly wait outside Python: a Host that
+# will need it imports it in the background as soon as it is made.
+_REDIS_BACKEND = "kvredis.backend.redis"
+
+
+def _import_in_background(module: str) -> None:
+    def target() -> None:
+        # A failure shows when the module is imported again where it is used.
+        with contextlib.suppress(BaseException):
+            importlib.import_module(module)
+
+    # Only a head start: with no thread to spare, the import happens when it is needed.
+    with contextlib.suppress(RuntimeError):
+        threading.Thread(target=target, name="kvredis-import", daemon=True).start()
 
 
 def _names(option: str, names: Iterable[str]) -> frozenset[str]:

@@ -5,7 +5,9 @@
 - `trap`: die on an uncaught exception (a trap, not an err result);
 - `fail`: return err from run (exit status 1);
 - `wait-then-set BUCKET`: set "before", say "ready", wait for a line on stdin, set "after",
-  then print JSON: the outcome of that last write and how long it took.
+  then print JSON: the outcome of that last write and how long it took;
+- `read-stdin`: say "reading", read stdin to its end, then print what it read;
+- `sleep SECONDS`: say "sleeping", then sleep (a WASI clock wait, in the host).
 """
 
 import json
@@ -57,6 +59,17 @@ def _wait_then_set(name):
     print(json.dumps(outcome), flush=True)
 
 
+def _read_stdin():
+    print("reading", flush=True)
+    while chunk := sys.stdin.read(65536):  # one read() gives at most 64 KiB here
+        print(chunk, end="", flush=True)
+
+
+def _sleep(seconds):
+    print("sleeping", flush=True)
+    time.sleep(float(seconds))
+
+
 class Run(exports.Run):
     def run(self):
         action, *rest = sys.argv[1:] or ["report"]
@@ -70,6 +83,10 @@ class Run(exports.Run):
             raise Err(None)
         elif action == "wait-then-set":
             _wait_then_set(rest[0])
+        elif action == "read-stdin":
+            _read_stdin()
+        elif action == "sleep":
+            _sleep(rest[0])
         else:
             print(f"unknown action {action}", file=sys.stderr)
             raise Err(None)

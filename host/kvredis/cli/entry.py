@@ -60,7 +60,7 @@ def exit_status(error: BaseException) -> int:
         return EXIT_BROKEN_PIPE
     if isinstance(error, GuestTrap | ComponentError):
         return EXIT_FAILED  # the guest failed, not the way it was started
-    if isinstance(error, KvredisError):
+    if isinstance(error, KvredisError | MemoryError):
         return EXIT_USAGE
     return EXIT_FAILED  # a bug
 
@@ -75,6 +75,10 @@ def report(error: BaseException) -> None:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     elif isinstance(error, KvredisError):
         say(redact_text(str(error)))
+    elif isinstance(error, MemoryError):
+        # Python itself could not allocate (under `ulimit -v`, say): the host's shortage, as
+        # HostResourceError reports wasmtime's, not a bug.
+        say("the host ran out of memory or address space (Python could not allocate)")
     else:
         logging.getLogger("kvredis").debug("unexpected error", exc_info=error)
         say(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from kvredis import Host, Signature
+from kvredis import Host
 from kvredis.cli import options
 from kvredis.cli.console import compiling_note
 
@@ -15,17 +15,10 @@ def add_parser(commands: options.Commands) -> None:
         help="show a component's imports, exports and keyvalue versions",
         description="List what COMPONENT imports and exports, which wasi:keyvalue version(s) "
         "it uses, and whether `kvredis run` can satisfy it (exit status 1 when not). "
-        "Exports a build toolchain adds for itself are counted, not listed.",
+        "Exports a build toolchain adds for itself are marked, not spelled out.",
     )
     inspect.add_argument("component", metavar="COMPONENT")
     inspect.set_defaults(execute=execute)
-
-
-def is_toolchain_internal(function: Signature) -> bool:
-    """An export its build toolchain calls itself, not the component's author: today
-    componentize-py's `exports#init(app-name, symbols)`, which sets up its interpreter."""
-    first_param = function.params[0][0] if function.params else None
-    return function.name == "exports#init" and first_param == "app-name"
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -37,12 +30,10 @@ def execute(args: argparse.Namespace) -> int:
         mark = "   <- not provided by kvredis" if name in info.missing else ""
         print(f"  {name}{mark}")
     print("exports:")
-    internal = [sig for sig in info.functions if is_toolchain_internal(sig)]
-    for sig in info.functions:
-        if sig not in internal:
-            print(f"  {sig}")
-    if internal:
-        print(f"  ({len(internal)} internal export(s) of the build toolchain not shown)")
+    for sig in info.public_functions:
+        print(f"  {sig}")
+    for sig in info.internal_functions:
+        print(f"  {sig.name}(...)   <- added by {sig.internal_to} for its own use")
     if info.missing:
         print(f"kvredis run: cannot run it: missing {', '.join(info.missing)}")
         return 1

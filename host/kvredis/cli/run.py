@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,7 @@ from kvredis import (
     Host,
     WasiOptions,
     parse_invoke,
+    run_with_deadline,
     to_json,
 )
 from kvredis.cli import options
@@ -180,7 +179,7 @@ def execute(args: argparse.Namespace) -> int:
     if invoke is not None:
         component.find_export(invoke[0])
     elif component.info.cli_run_export is None:
-        listing = ", ".join(sig.name for sig in component.info.functions) or "none"
+        listing = ", ".join(sig.name for sig in component.info.public_functions) or "none"
         raise ConfigError(
             f"{args.component} has no wasi:cli/run export to run; call one of its functions "
             f"with --invoke (its exports: {listing})"
@@ -202,32 +201,8 @@ def execute(args: argparse.Namespace) -> int:
             _print_json(result)
             return 0
 
-        return _in_worker(work)
+        return run_with_deadline(work, args.timeout, component.name)
 
 
 def _print_json(value: Any) -> None:
     print(json.dumps(to_json(value), ensure_ascii=False), flush=True)
-
-
-def _in_worker(work: Callable[[], int]) -> int:
-    """Run guest code on a worker thread so Ctrl-C always reaches the main thread.
-
-    A guest spinning in pure WebAssembly never returns to Python, so a signal handler on the
-    thread running it would never fire.
-    """
-    outcome: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            outcome["status"] = work()
-        except BaseException as exc:
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=target, name="kvredis-guest", daemon=True)
-    worker.start()
-    while worker.is_alive():
-        worker.join(0.1)
-    if "error" in outcome:
-        raise outcome["error"]
-    status: int = outcome["status"]
-    return status

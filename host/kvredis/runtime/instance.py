@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import select
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from wasmtime import ExitTrap, Store, WasiConfig, WasmtimeError
 from wasmtime.component import Component, Func, Linker, ResultType
 
-from kvredis import values
 from kvredis.adapters import LINKERS
 from kvredis.core import KeyValueCore
 from kvredis.errors import (
@@ -26,8 +24,11 @@ from kvredis.errors import (
     InvalidArguments,
     KvredisError,
 )
+from kvredis.runtime import values
 from kvredis.runtime.engine import deadline_ticks, engine
-from kvredis.runtime.imports import ComponentInfo, split_version
+from kvredis.runtime.faults import host_resource_error, size_text, summarize
+from kvredis.runtime.inspect import ComponentInfo, find_export, public_names
+from kvredis.runtime.stdio import StderrTap, StdinPump
 
 
 @dataclass(frozen=True)
@@ -53,21 +54,37 @@ class WasiOptions:
     env: Sequence[tuple[str, str]] = ()
     inherit_env: bool = False
     dirs: Sequence[tuple[str, str]] = ()  # (host path, guest path)
+    # The host's stdin; with a timeout, through a pipe that the deadline closes (StdinPump).
     inherit_stdin: bool = False
     stdout_path: str | None = None  # None: the host's own stdout
     stderr_path: str | None = None
 
-    def config(self, stderr_path: str | None = None) -> WasiConfig:
-        """The WASI configuration; `stderr_path` overrides where stderr goes."""
+    def config(self, stderr_path: str | None = None, stdin_path: str | None = None) -> WasiConfig:
+        """The WASI configuration; `stderr_path` and `stdin_path` override where stderr goes
+        and where stdin comes from."""
         wasi = WasiConfig()
-        wasi.argv = [self.program, *self.args]
+        # wasmtime takes these as UTF-8: refuse what is not, rather than fail inside it.
+        wasi.argv = [
+            values.unicode_text(arg, "a guest argument") for arg in (self.program, *self.args)
+        ]
         env = list(os.environ.items()) if self.inherit_env else []
         env += list(self.env)
         if env:
-            wasi.env = env
+            wasi.env = [
+                (
+                    values.unicode_text(key, "an environment variable"),
+                    values.unicode_text(value, f"variable {key}"),
+                )
+                for key, value in env
+            ]
         for host_path, guest_path in self.dirs:
-            wasi.preopen_dir(host_path, guest_path)
-        if self.inherit_stdin:
+            wasi.preopen_dir(
+                values.unicode_text(host_path, "a directory"),
+                values.unicode_text(guest_path, "a directory"),
+            )
+        if stdin_path is not None:
+            wasi.stdin_file = stdin_path
+        elif self.inherit_stdin:
             wasi.inherit_stdin()
         if self.stdout_path is None:
             wasi.inherit_stdout()
@@ -79,74 +96,6 @@ class WasiOptions:
         else:
             wasi.stderr_file = stderr_path
         return wasi
-
-
-class _StderrTap:
-    """Passes a guest's stderr through unchanged, remembering the tail of the current call.
-
-    With a memory limit, a guest that hits it sees `memory.grow` fail, then traps in a way that
-    names no cause (`unreachable`, once its allocator gives up); what it printed on the way
-    (CPython's MemoryError, Rust's "memory allocation of N bytes failed") is the evidence.
-
-    wasmtime writes into a pipe that a thread of ours forwards. (A `stderr_custom` callback
-    would be simpler, but wasmtime runs it on its own threads, which abort the process when
-    they call into a Python that is shutting down.)
-    """
-
-    _KEEP = 4096
-
-    def __init__(self, destination: str | None) -> None:
-        self._read_end, self._write_end = os.pipe()
-        os.set_blocking(self._read_end, False)
-        self.guest_path = f"/dev/fd/{self._write_end}"
-        if destination is None:
-            self._out, self._own_out = 2, False
-        else:
-            self._out = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-            self._own_out = True
-        self.tail = b""
-        self._open = True
-        self._lock = threading.Lock()
-        threading.Thread(target=self._pump, name="kvredis-stderr", daemon=True).start()
-
-    def attached(self) -> None:
-        """wasmtime holds its own descriptor now: drop ours, so the store's end is the last
-        and the pump sees end-of-file when the store goes."""
-        os.close(self._write_end)
-
-    def drain(self) -> None:
-        """Forward what the guest wrote so far (its writes are done when a call returns)."""
-        with self._lock:
-            if self._open:
-                self._forward()
-
-    def _pump(self) -> None:
-        poller = select.poll()
-        poller.register(self._read_end, select.POLLIN)
-        while True:
-            poller.poll()
-            with self._lock:
-                if not self._forward():
-                    self._open = False
-                    os.close(self._read_end)
-                    if self._own_out:
-                        os.close(self._out)
-                    return
-
-    def _forward(self) -> bool:
-        """Copy the pipe's pending bytes out; False at end-of-file. Called with the lock."""
-        while True:
-            try:
-                data = os.read(self._read_end, 65536)
-            except BlockingIOError:
-                return True
-            if not data:
-                return False
-            self.tail = (self.tail + data)[-self._KEEP :]
-            view = memoryview(data)
-            with contextlib.suppress(OSError):  # a closed stderr must not stop the guest
-                while view:
-                    view = view[os.write(self._out, view) :]
 
 
 class Instance:
@@ -166,25 +115,34 @@ class Instance:
         self._limits = limits
         eng = engine()
         self.store = Store(eng)
-        self._tap: _StderrTap | None = None
-        if limits.max_memory_bytes is not None:
-            self.store.set_limits(memory_size=limits.max_memory_bytes)
-            self._tap = _StderrTap(wasi.stderr_path)
-            try:
-                self.store.set_wasi(wasi.config(self._tap.guest_path))
-            finally:
-                self._tap.attached()
-        else:
-            self.store.set_wasi(wasi.config())
+        self._tap: StderrTap | None = None
+        self._stdin: StdinPump | None = None
+        try:
+            if limits.max_memory_bytes is not None:
+                self.store.set_limits(memory_size=limits.max_memory_bytes)
+                self._tap = StderrTap(wasi.stderr_path)
+            if wasi.inherit_stdin and limits.timeout_s is not None:
+                self._stdin = StdinPump(limits.timeout_s)
+            self.store.set_wasi(
+                wasi.config(
+                    stderr_path=self._tap.guest_path if self._tap else None,
+                    stdin_path=self._stdin.guest_path if self._stdin else None,
+                )
+            )
+        finally:
+            for pipe in (self._tap, self._stdin):
+                if pipe is not None:
+                    pipe.attached()
         linker = Linker(eng)
         linker.add_wasip2()
         with linker.root() as root:
             for add_to_linker in LINKERS.values():
                 add_to_linker(root, core)
         self._linker = linker  # keeps the host callbacks alive as long as the instance
-        self._arm_deadline()
         try:
-            self._instance = linker.instantiate(self.store, component)
+            with self._deadline():
+                self._instance = linker.instantiate(self.store, component)
+            self._raise_if_stdin_was_cut("instantiating")
         except ExitTrap as exit_trap:
             raise GuestTrap(
                 f"{label}: exited with status {exit_trap.code} while starting"
@@ -194,8 +152,18 @@ class Instance:
         self.broken = False
         self._lock = threading.Lock()
 
-    def _arm_deadline(self) -> None:
+    @contextlib.contextmanager
+    def _deadline(self) -> Iterator[None]:
+        """The limit of one call: epoch ticks for WebAssembly code, and the end of stdin for a
+        guest waiting on it (see StdinPump)."""
         self.store.set_epoch_deadline(deadline_ticks(self._limits.timeout_s))
+        if self._stdin is not None:
+            self._stdin.arm()
+        try:
+            yield
+        finally:
+            if self._stdin is not None:
+                self._stdin.disarm()
 
     # --- exports ------------------------------------------------------------------------
 
@@ -208,7 +176,7 @@ class Instance:
         index = self._instance.get_export_index(store, fn if sep else wanted, parent)
         func = self._instance.get_func(store, index) if index is not None else None
         if func is None:
-            raise ExportNotFound(name, [sig.name for sig in self.info.functions])
+            raise ExportNotFound(name, public_names(self.info))
         return wanted, func
 
     def call(self, name: str, *args: Any) -> Any:
@@ -240,7 +208,7 @@ class Instance:
         """Call the component's `wasi:cli/run` export; returns the exit status."""
         export = self.info.cli_run_export
         if export is None:
-            raise ExportNotFound("wasi:cli/run", [sig.name for sig in self.info.functions])
+            raise ExportNotFound("wasi:cli/run", public_names(self.info))
         _, func = self._resolve(f"{export}#run")
         try:
             result = self._invoke(func, [], f"{export}#run")
@@ -255,31 +223,46 @@ class Instance:
         if self.broken:
             raise GuestTrap(f"{self.label}: the instance trapped earlier and cannot be reused")
         with self._lock:
-            self._arm_deadline()
             tap = self._tap
             if tap is not None:
                 tap.tail = b""
             try:
-                result = func(self.store, *args)
-                func.post_return(self.store)
+                with self._deadline():
+                    result = func(self.store, *args)
+                    func.post_return(self.store)
                 if tap is not None:
                     tap.drain()
             except ExitTrap as exit_trap:
                 if tap is not None:
                     tap.drain()
                 self.broken = True
+                self._raise_if_stdin_was_cut(name)
                 raise _Exit(exit_trap.code) from None
             except WasmtimeError as exc:
                 self.broken = True
                 raise self._classify(exc, name) from None
+            self._raise_if_stdin_was_cut(name)
             return result
+
+    def _raise_if_stdin_was_cut(self, during: str) -> None:
+        """A guest whose stdin was closed at the deadline may finish before the epoch
+        deadline stops it; it did so on input cut short, past its time: a timeout too."""
+        if self._stdin is not None and self._stdin.expired:
+            self.broken = True
+            raise self._timed_out(during)
+
+    def _timed_out(self, during: str) -> GuestTimeout:
+        return GuestTimeout(
+            f"{self.label}: timed out after {self._limits.timeout_s:g} s ({during})"
+        )
 
     def _classify(self, exc: WasmtimeError, during: str) -> KvredisError:
         message = str(exc)
         if "wasm trap: interrupt" in message and self._limits.timeout_s is not None:
-            return GuestTimeout(
-                f"{self.label}: timed out after {self._limits.timeout_s:g} s ({during})"
-            )
+            return self._timed_out(during)
+        short_of = host_resource_error(message, self.label, during)
+        if short_of is not None:
+            return short_of
         summary = summarize(message)
         limit = self._limits.max_memory_bytes
         if limit is not None and self._hit_memory_limit(message):
@@ -312,46 +295,3 @@ _LIMIT_MESSAGES = ("exceeds memory limits", "memory minimum size")
 _OOM_FRAMES = ("handle_alloc_error", "__rdl_oom", "__rg_oom", "rust_oom")
 # What guests print when their allocator cannot grow memory: CPython, Rust std, C runtimes.
 _GUEST_OOM_SIGNS = (b"MemoryError", b"memory allocation of", b"out of memory", b"Out of memory")
-
-
-def size_text(size: int) -> str:
-    """64 MiB rather than 67108864 bytes."""
-    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if size >= factor and size % factor == 0:
-            return f"{size // factor} {unit}"
-    return f"{size} bytes"
-
-
-def summarize(message: str) -> str:
-    """One line from a wasmtime error: the causes, without the wasm backtrace."""
-    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
-    if "Caused by:" in lines:
-        causes = lines[lines.index("Caused by:") + 1 :]
-        causes = [c.split(": ", 1)[1] if c[:1].isdigit() and ": " in c else c for c in causes]
-        return "; ".join(causes) if causes else lines[0]
-    return lines[0] if lines else "unknown error"
-
-
-def _matches(full: str, wanted: str) -> bool:
-    """Does export `full` (iface#fn or fn) answer to the short name `wanted`?"""
-    f_iface, f_sep, f_fn = full.rpartition("#")
-    w_iface, w_sep, w_fn = wanted.rpartition("#")
-    if not f_sep or not w_sep or f_fn != w_fn:
-        return False
-    base, _ = split_version(f_iface)
-    if w_iface in (f_iface, base):
-        return True
-    short = base.rsplit("/", 1)[-1]
-    return w_iface == short
-
-
-def find_export(info: ComponentInfo, name: str) -> str:
-    """The full name of the exported function `name` (`fn`, `iface#fn` or
-    `ns:pkg/iface[@ver]#fn`); checked before anything starts, so a typo costs nothing."""
-    names = [sig.name for sig in info.functions]
-    if name in names:
-        return name
-    candidates = [n for n in names if _matches(n, name)]
-    if len(candidates) != 1:
-        raise ExportNotFound(name, candidates or names)
-    return candidates[0]

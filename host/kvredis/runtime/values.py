@@ -26,6 +26,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import reprlib
+import sys
 from typing import Any
 
 from wasmtime.component import (
@@ -88,6 +90,14 @@ _SIMPLE_NAMES: dict[type, str] = {
 }
 _INVOKE = re.compile(r"^\s*([^()\s]+)\s*\((.*)\)\s*$", re.DOTALL)
 
+# Values shown in messages: a few levels and items deep, so that neither a huge nor a deeply
+# nested value (deeper than Python's recursion limit) can make the message itself fail.
+_SHOWN = reprlib.Repr()
+_SHOWN.maxlevel = 3
+_SHOWN.maxstring = _SHOWN.maxother = 50
+_SHOWN.maxlist = _SHOWN.maxtuple = _SHOWN.maxdict = _SHOWN.maxset = _SHOWN.maxfrozenset = 6
+_MAX_SHOWN = 60
+
 
 def type_name(ty: ValType) -> str:
     """A WIT-like spelling of a type, for listings and messages."""
@@ -120,11 +130,35 @@ def type_name(ty: ValType) -> str:
     return type(ty).__name__.lower()
 
 
+def shown(value: Any) -> str:
+    """A short repr of `value` for a one-line message."""
+    text = _SHOWN.repr(value)
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+
+
 def _bad(path: str, expected: str, value: Any) -> InvalidArguments:
-    shown = repr(value)
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    return InvalidArguments(f"{path}: expected {expected}, got {shown}")
+    return InvalidArguments(f"{path}: expected {expected}, got {shown(value)}")
+
+
+def unicode_text(value: str, what: str) -> str:
+    """`value`, checked to be text a component can receive. A Python string may hold a lone
+    surrogate (from a JSON escape such as "\\ud800", or standing for a byte that was not
+    UTF-8, as in `sys.argv`), which is not Unicode text: no component string can carry it."""
+    if value.isascii():
+        return value
+    try:
+        value.encode()
+    except UnicodeEncodeError as exc:
+        code = ord(value[exc.start])
+        if 0xDC80 <= code <= 0xDCFF:  # how Python decodes a byte that is not UTF-8
+            found = f"the byte 0x{code - 0xDC00:02X}, which is not UTF-8,"
+        else:
+            found = f"a lone surrogate (U+{code:04X}), which is not Unicode text,"
+        raise InvalidArguments(
+            f"{what}: {shown(value)} holds {found} at position {exc.start}; a component "
+            "can only receive valid Unicode strings"
+        ) from None
+    return value
 
 
 def _tagged(ty: Any) -> bool:
@@ -155,11 +189,11 @@ def lower(ty: ValType, value: Any, path: str = "argument") -> Any:
     if kind is Char:
         if not isinstance(value, str) or len(value) != 1:
             raise _bad(path, "a one-character string", value)
-        return value
+        return unicode_text(value, path)
     if kind is String:
         if not isinstance(value, str):
             raise _bad(path, "a string", value)
-        return value
+        return unicode_text(value, path)
     if isinstance(ty, ListType):
         return _lower_list(ty, value, path)
     if isinstance(ty, RecordType):
@@ -191,9 +225,11 @@ def lower(ty: ValType, value: Any, path: str = "argument") -> Any:
             raise _bad(path, "one of " + ", ".join(ty.names), value)
         return value
     if isinstance(ty, FlagsType):
-        names = set(ty.names)
-        if not isinstance(value, list | set | tuple | frozenset) or not set(value) <= names:
-            raise _bad(path, "a list of flags among " + ", ".join(ty.names), value)
+        names = ty.names
+        if not isinstance(value, list | set | tuple | frozenset) or not all(
+            isinstance(flag, str) and flag in names for flag in value
+        ):
+            raise _bad(path, "a list of flags among " + ", ".join(names), value)
         return set(value)
     if isinstance(ty, OwnType | BorrowType):
         if not isinstance(value, ResourceAny | ResourceHost):
@@ -208,7 +244,7 @@ def _lower_list(ty: ListType, value: Any, path: str) -> Any:
         if isinstance(value, bytes | bytearray | memoryview):
             return bytes(value)
         if isinstance(value, str):
-            return value.encode()
+            return unicode_text(value, path).encode()
         if isinstance(value, list) and all(
             isinstance(b, int) and not isinstance(b, bool) and 0 <= b <= 255 for b in value
         ):
@@ -225,7 +261,9 @@ def _lower_record(ty: RecordType, value: Any, path: str) -> Record:
         raise _bad(path, "an object with fields " + ", ".join(n for n, _ in fields), value)
     unknown = set(value) - {n for n, _ in fields}
     if unknown:
-        raise _bad(path, "only fields " + ", ".join(n for n, _ in fields), sorted(unknown))
+        raise _bad(
+            path, "only fields " + ", ".join(n for n, _ in fields), sorted(unknown, key=repr)
+        )
     record = Record()
     for name, fty in fields:
         if name not in value:
@@ -239,7 +277,7 @@ def _lower_variant(ty: VariantType, value: Any, path: str) -> Any:
     if not isinstance(value, dict) or "tag" not in value or set(value) - {"tag", "value"}:
         raise _bad(path, 'an object {"tag": case, "value": payload}', value)
     tag = value["tag"]
-    if tag not in cases:
+    if not isinstance(tag, str) or tag not in cases:
         raise _bad(f"{path}.tag", "one of " + ", ".join(cases), tag)
     case_ty = cases[tag]
     payload = None if case_ty is None else lower(case_ty, value.get("value"), f"{path}.value")
@@ -330,7 +368,7 @@ def parse_invoke(expression: str) -> tuple[str, list[Any]]:
     match = _INVOKE.match(expression)
     if not match:
         raise InvalidArguments(
-            f"cannot parse --invoke {expression!r}: expected NAME(ARGS), "
+            f"cannot parse --invoke {shown(expression)}: expected NAME(ARGS), "
             'for example \'bump("b", "k", 5)\''
         )
     name, body = match.group(1), match.group(2)
@@ -340,7 +378,18 @@ def parse_invoke(expression: str) -> tuple[str, list[Any]]:
         args = json.loads(f"[{body}]")
     except json.JSONDecodeError as exc:
         raise InvalidArguments(
-            f"cannot parse the arguments of --invoke {expression!r} as JSON values: {exc.msg} "
-            f"(at character {exc.pos})"
+            f"cannot parse the arguments of --invoke {shown(expression)} as JSON values: "
+            f"{exc.msg} (at character {exc.pos})"
+        ) from None
+    except RecursionError:
+        raise InvalidArguments(
+            f"cannot parse the arguments of --invoke {shown(expression)}: arrays or objects "
+            f"nested deeper than about {sys.getrecursionlimit()} levels are more than the "
+            "JSON reader can take"
+        ) from None
+    except ValueError as exc:  # a well-formed number Python refuses (over 4300 digits)
+        reason = str(exc).split(";", 1)[0]
+        raise InvalidArguments(
+            f"cannot parse the arguments of --invoke {shown(expression)}: {reason}"
         ) from None
     return name, args
