@@ -449,11 +449,11 @@ def test_find_export_settles_a_name_before_anything_starts(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     component = kvredis.Host().load(conformance_guest("draft2"))
-    assert component.find_export("ops#call") == "kvredis:guests/ops#call"
-    assert component.find_export("kvredis:guests/ops#call") == "kvredis:guests/ops#call"
+    assert component.find_export("ops#call") == "kvredis:conformance/ops#call"
+    assert component.find_export("kvredis:conformance/ops#call") == "kvredis:conformance/ops#call"
     with pytest.raises(kvredis.ExportNotFound) as caught:
         component.find_export("ops#nope")
-    assert "kvredis:guests/ops#call" in caught.value.available
+    assert "kvredis:conformance/ops#call" in caught.value.available
     assert list(tmp_path.iterdir()) == []
 
 
