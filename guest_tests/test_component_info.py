@@ -20,7 +20,11 @@ def test_inspect_marks_the_toolchain_s_export_in_one_short_line(counter_wasm: Pa
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     exports = lines[lines.index("exports:") + 1 : -1]
-    assert exports == ["  wasi:cli/run@0.2.0#run() -> result<_, _>", MARKED_INIT]
+    assert exports == [
+        "  bump(bucket: string, key: string, by: u64) -> result<u64, string>",
+        "  wasi:cli/run@0.2.0#run() -> result<_, _>",
+        MARKED_INIT,
+    ]
     assert max(map(len, lines)) < 120, "a signature of the toolchain's export was printed"
 
 

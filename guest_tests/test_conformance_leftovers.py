@@ -14,6 +14,7 @@ import servers
 from kvredis.backend.base import BackendError
 from kvredis.backend.redis import connect
 from kvredis.conformance import CaseResult, guest_paths, run_suites
+from kvredis.core import DEFAULT_MAX_VALUE_BYTES
 from test_conformance_command import Report
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
@@ -44,7 +45,7 @@ class DeletesFailInAnOutage:
     a case wrote its keys and ends before the run does."""
 
     def __init__(self, url: str) -> None:
-        self.inner = connect(url)
+        self.inner = connect(url, max_value_bytes=DEFAULT_MAX_VALUE_BYTES)
         self.outage = False
 
     def __getattr__(self, name: str) -> Any:
