@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit lint bindings guests bench clean
+.PHONY: install run test unit lint bindings guests bench dist clean
 
 install: $(STAMP)
 
@@ -38,6 +38,12 @@ bindings: install
 
 bench: guests
 	$(BIN)/python scripts/bench.py
+
+# The wheel, with the conformance guests compiled in (setup.py), into dist/.
+dist: install
+	rm -rf dist
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
+	@ls dist/*.whl
 
 clean:
 	rm -rf $(VENV) build dist host/*.egg-info .kvredis examples/*/build

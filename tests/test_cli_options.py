@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import kvredis
 from kvredis import ComponentError, ConfigError, GuestTimeout, RedisUnavailable
 from kvredis.cli import entry, options
 from kvredis.cli.guest_specs import guest_dirs, guest_env
@@ -162,3 +163,10 @@ def test_the_examples_in_help_do_not_put_a_password_on_the_command_line() -> Non
     for line in EXAMPLES.splitlines():
         if "--redis-url " in line:
             assert "@" not in line.split("--redis-url ", 1)[1].split()[0], line
+
+
+def test_version_names_kvredis_and_its_wasmtime(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        entry.main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out == f"kvredis {kvredis.__version__} (wasmtime 50.0.1)\n"

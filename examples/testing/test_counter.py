@@ -1,6 +1,6 @@
 """Integration tests of the counter example, written as a kvredis user writes them.
 
-Needs only `pip install kvredis pytest`; the `kvredis` fixture comes with the package.
+Needs only kvredis and pytest installed; the `kvredis` fixture comes with the package.
 """
 
 from pathlib import Path

@@ -15,8 +15,9 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 
-from kvredis import ComponentError, GuestTrap, KvredisError, redact_text
+from kvredis import ComponentError, GuestTrap, KvredisError, __version__, redact_text
 from kvredis.cli import conformance, inspect, options, run, server
 from kvredis.cli.console import say
 
@@ -33,6 +34,12 @@ def build_parser() -> options.CliParser:
         description="Run WebAssembly components that import wasi:keyvalue on a real Redis.",
     )
     options.add_verbose(parser, False)
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=version_text(),
+        help="print kvredis's version and the wasmtime it runs on, then exit",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
         command.add_parser(commands)
@@ -42,6 +49,15 @@ def build_parser() -> options.CliParser:
         options.add_verbose(command_parser, argparse.SUPPRESS)
         command_parser.set_defaults(command_parser=command_parser)
     return parser
+
+
+def version_text() -> str:
+    """`kvredis 0.1.0 (wasmtime 50.0.1)`: what a bug report needs, read without loading it."""
+    try:
+        engine = f"wasmtime {version('wasmtime')}"
+    except PackageNotFoundError:
+        engine = "wasmtime not installed"
+    return f"kvredis {__version__} ({engine})"
 
 
 def parse(parser: options.CliParser, argv: Sequence[str] | None) -> argparse.Namespace:
