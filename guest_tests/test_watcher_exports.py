@@ -22,7 +22,8 @@ from kvredis.adapters.draft import DraftBucket
 from kvredis.adapters.draft2 import Draft2Bucket
 from kvredis.bindings import keyvalue_draft, keyvalue_draft2
 from kvredis.core import KeyValueCore
-from kvredis.runtime.engine import deadline_ticks, engine, load_component
+from kvredis.runtime.cache import load_component
+from kvredis.runtime.engine import deadline_ticks, engine
 
 # Per keyvalue version: its bindings, and the host's bucket type that is handed to the guest.
 WATCHERS: dict[str, tuple[Any, type[DraftBucket | Draft2Bucket]]] = {

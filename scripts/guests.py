@@ -42,6 +42,7 @@ WIT_DEPS = [
     "wasi-filesystem-0.2.0",
     "wasi-sockets-0.2.0",
     "wasi-cli-0.2.0",
+    "wasi-http-0.2.0",
     "keyvalue-0.2.0-draft",
     "keyvalue-0.2.0-draft2",
 ]
