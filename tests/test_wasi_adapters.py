@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from kvredis._wit import Err, Ok, Trap
+from kvredis.adapters.wasi.cli import ExitHost, GuestExit
 from kvredis.adapters.wasi.filesystem import convert_flags
 from kvredis.adapters.wasi.handles import Parent
 from kvredis.adapters.wasi.http import (
@@ -28,6 +29,9 @@ from kvredis.adapters.wasi.http_values import (
 )
 from kvredis.adapters.wasi.scope import WasiScope
 from kvredis.bindings import wasi_filesystem, wasi_http
+from kvredis.canon import registry
+from kvredis.canon.c_api import take_error_message
+from kvredis.wasi import GuestMisuse, Interrupted
 from kvredis.wasi.context import WasiContext
 from kvredis.wasi.filesystem import types as filesystem
 from kvredis.wasi.http import errors
@@ -193,3 +197,19 @@ def test_an_ended_instance_releases_children_before_their_parents() -> None:
         response_body.core.pipe.read(1)
     with pytest.raises(StreamClosed):
         body.core.pipe.read(1)
+
+
+def test_the_cores_misuse_and_interruptions_trap_with_their_message() -> None:
+    for exc in (GuestMisuse("poll: the list of pollables is empty"), Interrupted("timed out")):
+        trap = registry._trap_for(exc, "wasi:io/poll@0.2.0#poll")
+        assert take_error_message(trap) == f"wasi:io/poll@0.2.0#poll: {exc}"
+
+
+def test_exit_records_its_status_and_ends_the_instance() -> None:
+    statuses: list[int] = []
+    host = ExitHost(statuses.append)
+    with pytest.raises(GuestExit, match="exited with status 1"):
+        host.exit(Err(None))
+    with pytest.raises(GuestExit, match="exited with status 0"):
+        host.exit(Ok(None))
+    assert statuses == [1, 0]

@@ -16,6 +16,7 @@ pipes and the response promise (`Exchange.add_listener`) to wake its loop.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ from kvredis.wasi.http.fields import Fields
 from kvredis.wasi.http.messages import IncomingRequest, OutgoingResponse, ResponseOutparam
 from kvredis.wasi.io.poll import Waker
 from kvredis.wasi.io.streams import LastOperationFailed
+
+log = logging.getLogger("kvredis")
 
 INCOMING_HANDLER = "wasi:http/incoming-handler"
 _INTERRUPTED = "timed out"
@@ -132,8 +135,12 @@ class HttpHandler:
         a thread of its own; returns once the response head is set, with the body to read.
         `GuestTrap` (`NoResponse`, `GuestTimeout`) or `ResponseError` when there is none."""
         exchange = self.start(head)
-        threading.Thread(target=exchange.feed, args=(body,), name="kvredis-http-in").start()
-        threading.Thread(target=exchange.run, name="kvredis-guest").start()
+        # Daemons: a guest stuck without a timeout must not keep the process from exiting.
+        feeder = threading.Thread(
+            target=exchange.feed, args=(body,), name="kvredis-http-in", daemon=True
+        )
+        feeder.start()
+        threading.Thread(target=exchange.run, name="kvredis-guest", daemon=True).start()
         return exchange.response(), exchange.body_chunks()
 
     def close(self) -> None:
@@ -184,15 +191,17 @@ class Exchange:
         self.request_body.end()
 
     def feed(self, body: Iterable[bytes]) -> None:
-        """The whole request body from `body`, then its end (for a feeding thread)."""
+        """The whole request body from `body`, then its end (for a feeding thread). If
+        `body` fails, so does the guest's request body, as when a client goes away."""
         try:
             for chunk in body:
                 if self.request_body.pipe.writer_done():
                     return  # the guest wants no more
                 self.send_body(chunk)
         except Exception:
-            self.request_body.fail(HttpErrorCode("HTTP-request-body-size"))
-            raise
+            log.debug("the request body failed", exc_info=True)
+            self.request_body.fail(HttpErrorCode("connection-terminated"))
+            return
         self.end_body()
 
     # --- the guest --------------------------------------------------------------------
