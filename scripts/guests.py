@@ -32,6 +32,7 @@ GUEST_WIT = ROOT / "guest_tests" / "wit"
 # The conformance guests are product code: the wheel ships them (kvredis conformance).
 CONFORMANCE_SRC = ROOT / "guests" / "conformance"
 APPS = ROOT / "guest_tests" / "apps"
+HTTP_KIT = APPS / "_http"
 EXAMPLES = ROOT / "examples"
 PACKAGE_GUESTS = ROOT / "host" / "kvredis" / "conformance" / "guests"
 # Dependency order matters to componentize-py's resolver: each package after what it uses.
@@ -42,6 +43,7 @@ WIT_DEPS = [
     "wasi-filesystem-0.2.0",
     "wasi-sockets-0.2.0",
     "wasi-cli-0.2.0",
+    "wasi-http-0.2.0",
     "keyvalue-0.2.0-draft",
     "keyvalue-0.2.0-draft2",
 ]
@@ -152,11 +154,13 @@ def build_conformance(out_dir: Path = PACKAGE_GUESTS) -> list[Path]:
 
 
 def app_guest(name: str) -> Guest:
-    """A test guest: guest_tests/apps/NAME/app.py, world kvredis:guests/NAME."""
+    """A test guest: guest_tests/apps/NAME/app.py, world kvredis:guests/NAME. HTTP guests
+    (`http-*`) also get the helpers they share, guest_tests/apps/_http."""
+    shared = (HTTP_KIT,) if name.startswith("http-") else ()
     return Guest(
         name=name,
         module="app",
-        sources=(APPS / name,),
+        sources=(APPS / name, *shared),
         world=f"kvredis:guests/{name}",
         wit=GUEST_WIT,
     )

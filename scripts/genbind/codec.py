@@ -3,13 +3,16 @@
 Simple types become one call into `kvredis.canon`; the bulk list shapes the keyvalue
 functions use get its one-pass functions; anything else gets a helper function in the module
 (`_lift_option_string`, `_lower_key_response`...), written once and shared by every function
-that needs it. Generated code sees `tables` (the handle tables) and `ctx` (the store context).
+that needs it. Generated code sees `scope` (the calling instance's handle tables and hosts)
+and `ctx` (the store context).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from genbind.model import Package, TypeRef, unsupported
-from genbind.naming import PRIMITIVES, Names, camel, snake
+from genbind.naming import PRIMITIVES, Names, camel, snake, upper
 
 _LIFT, _LOWER = 0, 1
 # Lists that kvredis.canon reads or writes in one pass, by element shape: (lift, lower).
@@ -38,6 +41,13 @@ class Codec:
             return _WHOLE_LISTS.get(self.names.shape(body), (None, None))[side]
         return None
 
+    def _reserve(self, name: str) -> bool:
+        """Whether helper `name` still has to be written (reserved now, against recursion)."""
+        if name in self.helpers:
+            return False
+        self.helpers[name] = []
+        return True
+
     # --- lifting (reading) ---------------------------------------------------------------
 
     def lift(self, t: TypeRef, addr: str) -> str:
@@ -48,11 +58,13 @@ class Codec:
         kind, _ = self.package.kind(t)
         if kind == "handle":
             mode, rid = self.package.handle(t)
-            table = f"tables.{self.names.resource_table(rid)}"
+            table = f"scope.{self.names.resource_table(rid)}"
             if mode == "borrow":
                 return f"{table}.get(canon.lift_borrow(ctx, {addr}))"
             return f"{table}.take(canon.lift_own(ctx, {addr}))"
-        return f"{self._lift_helper(t)}(tables, ctx, {addr})"
+        if kind == "enum":
+            return f"{self.names.annotation(t)}(canon.lift_enum({addr}))"
+        return f"{self._lift_helper(t)}(scope, ctx, {addr})"
 
     def lift_param(self, t: TypeRef, addr: str) -> str:
         """Like `lift`, but a list<u8> parameter is a canon.Blob, read only on demand."""
@@ -60,12 +72,11 @@ class Codec:
 
     def _lift_helper(self, t: TypeRef) -> str:
         name = f"_lift_{self.names.shape(t)}"
-        if name in self.helpers:
+        if not self._reserve(name):
             return name
-        self.helpers[name] = []  # reserve against recursion
         kind, body = self.package.kind(t)
         ann = self.names.annotation(t)
-        lines = [f"def {name}(tables: Tables, ctx: int, addr: int) -> {ann}:"]
+        lines = [f"def {name}(scope: Scope, ctx: int, addr: int) -> {ann}:"]
         if kind == "option":
             lines += [
                 "    payload = canon.lift_option(addr)",
@@ -79,10 +90,48 @@ class Codec:
         elif kind == "tuple":
             parts = [self.lift(x, f"data + {i} * VAL_SIZE") for i, x in enumerate(body["types"])]
             lines += ["    data, _ = canon.lift_tuple(addr)", f"    return ({', '.join(parts)},)"]
+        elif kind == "record":
+            fields = body["fields"]
+            parts = [self.lift(f["type"], f"fields[{i}]") for i, f in enumerate(fields)]
+            lines += [
+                f"    fields = canon.lift_record(addr, {len(fields)})",
+                f"    return {ann}({', '.join(parts)})",
+            ]
+        elif kind == "variant":
+            lines += self._lift_variant_body(t, body)
+        elif kind == "flags":
+            # Members are named after the flags: `symlink-follow` is SYMLINK_FOLLOW.
+            lines += [
+                f"    value = {ann}(0)",
+                "    for flag in canon.lift_flags(addr):",
+                f'        value |= {ann}[flag.upper().replace("-", "_")]',
+                "    return value",
+            ]
+        elif kind == "result":
+            payload = "payload" if body["ok"] is not None or body["err"] is not None else "_"
+            lines += [
+                f"    ok, {payload} = canon.lift_result(addr)",
+                "    if ok:",
+                f"        return Ok({self._lift_payload(body['ok'])})",
+                f"    return Err({self._lift_payload(body['err'])})",
+            ]
         else:
             unsupported(f"{kind} as a parameter")
         self.helpers[name] = lines
         return name
+
+    def _lift_payload(self, t: TypeRef | None) -> str:
+        return "None" if t is None else self.lift(t, "payload")
+
+    def _lift_variant_body(self, t: TypeRef, body: dict[str, Any]) -> list[str]:
+        tname = self.names.type_name(self.package.resource_id(t))
+        lines = ["    case, payload = canon.lift_variant(addr)"]
+        for case in body["cases"]:
+            cls = tname + camel(str(case["name"]))
+            value = "" if case["type"] is None else self._lift_payload(case["type"])
+            lines += [f'    if case == "{case["name"]}":', f"        return {cls}({value})"]
+        lines.append(f'    raise Trap(f"no case {{case!r}} in variant {tname}")')
+        return lines
 
     # --- lowering (writing) --------------------------------------------------------------
 
@@ -91,7 +140,9 @@ class Codec:
         direct = self._direct(t, _LOWER)
         if direct:
             return f"{direct}({addr}, {value})"
-        return f"{self._lower_helper(t)}(tables, ctx, {addr}, {value})"
+        if self.package.kind(t)[0] == "enum":
+            return f"canon.lower_enum({addr}, {value})"
+        return f"{self._lower_helper(t)}(scope, ctx, {addr}, {value})"
 
     def boxed(self, t: TypeRef | None, value: str, indent: str) -> tuple[list[str], str]:
         """Statements putting `value` into a fresh payload box; returns them and the box name."""
@@ -101,12 +152,11 @@ class Codec:
 
     def _lower_helper(self, t: TypeRef) -> str:
         name = f"_lower_{self.names.shape(t)}"
-        if name in self.helpers:
+        if not self._reserve(name):
             return name
-        self.helpers[name] = []
         kind, body = self.package.kind(t)
         ann = self.names.annotation(t)
-        lines = [f"def {name}(tables: Tables, ctx: int, addr: int, value: {ann}) -> None:"]
+        lines = [f"def {name}(scope: Scope, ctx: int, addr: int, value: {ann}) -> None:"]
         if kind == "option":
             box_lines, box = self.boxed(body, "value", "    ")
             lines += [
@@ -129,13 +179,27 @@ class Codec:
             lines += self._lower_record_body(body)
         elif kind == "variant":
             lines += self._lower_variant_body(t, body)
+        elif kind == "flags":
+            lines.append("    names = []")
+            for flag in body["flags"]:
+                lines += [
+                    f"    if {ann}.{upper(flag['name'])} in value:",
+                    f'        names.append(b"{flag["name"]}")',
+                ]
+            lines.append("    canon.lower_flags(addr, names)")
+        elif kind == "result":
+            ok_lines, ok_box = self.boxed(body["ok"], "value.value", "        ")
+            err_lines, err_box = self.boxed(body["err"], "value.value", "    ")
+            lines += ["    if isinstance(value, Ok):", *ok_lines]
+            lines += [f"        canon.lower_result(addr, True, {ok_box})", "        return"]
+            lines += [*err_lines, f"    canon.lower_result(addr, False, {err_box})"]
         elif kind == "handle":
             mode, rid = self.package.handle(t)
             if mode != "own":
                 unsupported("borrow handles in results")
             table = self.names.resource_table(rid)
             const = self.names.resource_type_const(rid)
-            lines.append(f"    canon.lower_own(ctx, addr, tables.{table}.insert(value), {const})")
+            lines.append(f"    canon.lower_own(ctx, addr, scope.{table}.insert(value), {const})")
         else:
             unsupported(f"{kind} as a result")
         self.helpers[name] = lines
@@ -154,7 +218,7 @@ class Codec:
     def _lower_variant_body(
         self, t: TypeRef, body: dict[str, list[dict[str, TypeRef]]]
     ) -> list[str]:
-        tname = self.names.type_names[self.package.resource_id(t)]
+        tname = self.names.type_name(self.package.resource_id(t))
         lines = []
         for case in body["cases"]:
             cls = tname + camel(str(case["name"]))

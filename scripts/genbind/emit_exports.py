@@ -3,8 +3,8 @@ guest's functions with Python values, lowered through the same `kvredis.canon` c
 host functions' results.
 
 A resource argument is handed to the guest as an owned handle: the host object enters the
-instance's handle table (the `Tables` that `add_to_linker` returned) and leaves it when the
-guest drops the handle.
+handle table of the instance's scope (the one its imports find) and leaves it when the guest
+drops the handle.
 """
 
 from __future__ import annotations
@@ -40,22 +40,24 @@ class ExportsEmitter(Emitter):
             f"class {n.exports_class(iface)}:",
             f'    """Calls into a component\'s export of {p.qualified(iface)}.',
             "",
-            "    `tables` are the handle tables of the same instance's imports. The instance's",
-            "    owner arms the store's deadline and makes one call at a time, as for any call.",
+            "    `scope` is the one the same instance's imports find. `interface` is the name the",
+            "    component exports it under, when another 0.2.x version. The instance's owner arms",
+            "    the store's deadline and makes one call at a time, as for any call.",
             '    """',
             "",
             "    def __init__(",
             "        self,",
             "        instance: wasmtime.component.Instance,",
             "        store: wasmtime.Store,",
-            "        tables: Tables,",
+            "        scope: Scope,",
+            f"        interface: str = {const},",
             "    ) -> None:",
-            "        self._tables = tables",
+            "        self._scope = scope",
         ]
         for fn in functions:
             lines.append(
                 f"        self.{self._attribute(fn)} = canon.ExportFunc("
-                f'instance, store, {const}, "{fn["name"]}", {len(fn["params"])})'
+                f'instance, store, interface, "{fn["name"]}", {len(fn["params"])})'
             )
         for fn in functions:
             lines += self.render_call(fn)
@@ -81,8 +83,8 @@ class ExportsEmitter(Emitter):
         lowering = self.lowering(fn)
         if not lowering:
             return lines + [f"        self.{self._attribute(fn)}.call(None)"]
-        if any("tables" in line for line in lowering):
-            lines.append("        tables = self._tables")
+        if any("scope" in line for line in lowering):
+            lines.append("        scope = self._scope")
         lines += ["", "        def lower_args(ctx: int, args: int) -> None:"]
         lines += [f"            {line}" for line in lowering]
         return lines + ["", f"        self.{self._attribute(fn)}.call(lower_args)"]

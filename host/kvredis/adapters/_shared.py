@@ -43,6 +43,9 @@ class BucketAdapter:
     def __init__(self, core: Bucket) -> None:
         self.core = core
 
+    def drop(self) -> None:
+        """A bucket holds no connection of its own: nothing to release."""
+
     def get(self, key: str) -> bytes | None:
         try:
             return self.core.get(key)

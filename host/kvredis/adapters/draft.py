@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from wasmtime.component import LinkerInstance
-
 from kvredis._wit import Err
 from kvredis.adapters._shared import (
     BatchAdapter,
@@ -41,6 +39,16 @@ class DraftAtomics:
             raise Err(error_of(exc)) from None
 
 
-def add_to_linker(root: LinkerInstance, core: KeyValueCore) -> wit.Tables:
-    store = StoreAdapter(core, DraftBucket)
-    return wit.add_to_linker(root, store, DraftAtomics(), BatchAdapter(error_of))
+class DraftScope(wit.Tables):
+    """What one instance's draft imports work with: handle tables, and hosts over `core`."""
+
+    def __init__(self, core: KeyValueCore) -> None:
+        super().__init__()
+        self.keyvalue_store = StoreAdapter(core, DraftBucket)
+        self.keyvalue_atomics = DraftAtomics()
+        self.keyvalue_batch = BatchAdapter(error_of)
+
+
+def new_scope(core: KeyValueCore) -> wit.Scope:
+    """A scope for one instance, typed as the bindings want it (so mypy checks the fit)."""
+    return DraftScope(core)

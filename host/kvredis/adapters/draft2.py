@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from wasmtime.component import LinkerInstance
-
 from kvredis._wit import Err
 from kvredis.adapters._shared import (
     BatchAdapter,
@@ -58,6 +56,9 @@ class Draft2Cas:
     def current(self) -> bytes | None:
         return self.handle.current()
 
+    def drop(self) -> None:
+        """A snapshot pins nothing on the server: nothing to release."""
+
 
 class Draft2Atomics:
     def increment(self, bucket: object, key: str, delta: int) -> int:
@@ -84,6 +85,16 @@ class Draft2Atomics:
             raise Err(wit.CasErrorStoreError(error_of(exc))) from None
 
 
-def add_to_linker(root: LinkerInstance, core: KeyValueCore) -> wit.Tables:
-    store = StoreAdapter(core, Draft2Bucket)
-    return wit.add_to_linker(root, store, Draft2Atomics(), BatchAdapter(error_of))
+class Draft2Scope(wit.Tables):
+    """What one instance's draft2 imports work with: handle tables, and hosts over `core`."""
+
+    def __init__(self, core: KeyValueCore) -> None:
+        super().__init__()
+        self.keyvalue_store = StoreAdapter(core, Draft2Bucket)
+        self.keyvalue_atomics = Draft2Atomics()
+        self.keyvalue_batch = BatchAdapter(error_of)
+
+
+def new_scope(core: KeyValueCore) -> wit.Scope:
+    """A scope for one instance, typed as the bindings want it (so mypy checks the fit)."""
+    return Draft2Scope(core)

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import wasmtime
-from wasmtime.component import LinkerInstance, ResourceType
+from wasmtime.component import LinkerInstance
 
 from kvredis import canon
-from kvredis._wit import Err, HandleTable
+from kvredis._wit import Err, HandleTable, Ok, Scopes
 
 VAL_SIZE = canon.VAL_SIZE
 
@@ -38,6 +38,8 @@ __all__ = [
     "Err",
     "Error",
     "KeyResponse",
+    "Ok",
+    "Scope",
     "Store",
     "Tables",
     "WatcherExports",
@@ -96,6 +98,10 @@ class Bucket(Protocol):
         """`[method]bucket.list-keys`. Raise `Err(Error)` for the err case."""
         ...
 
+    def drop(self) -> None:
+        """The guest dropped its handle (or the instance ended holding it)."""
+        ...
+
 
 class Store(Protocol):
     """Host side of interface wasi:keyvalue/store@0.2.0-draft."""
@@ -130,44 +136,74 @@ class Batch(Protocol):
 
 
 class Tables:
-    """Handle tables of one component instance, one per resource."""
+    """Handle tables of one component instance, one per resource of this package.
+
+    Cooperative (`super().__init__()`), so one class may combine the tables of
+    several packages, as a scope serving them all does."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.bucket: HandleTable[Bucket] = HandleTable("bucket")
 
 
-def add_store_to_linker(root: LinkerInstance, host: Store, tables: Tables) -> None:
+class Scope(Protocol):
+    """What host functions of wasi:keyvalue@0.2.0-draft find for the instance that calls them:
+    a handle table per resource they pass, and a host per interface with
+    functions of its own."""
+
+    @property
+    def bucket(self) -> HandleTable[Bucket]: ...
+
+    @property
+    def keyvalue_store(self) -> Store: ...
+
+    @property
+    def keyvalue_atomics(self) -> Atomics: ...
+
+    @property
+    def keyvalue_batch(self) -> Batch: ...
+
+
+def add_store_to_linker(root: LinkerInstance, scopes: Scopes[Scope]) -> None:
     """Define every function of wasi:keyvalue/store@0.2.0-draft in a linker."""
     with root.add_instance(STORE) as instance:
-        instance.add_resource("bucket", ResourceType.host(BUCKET_TYPE), tables.bucket.drop)
+        canon.add_resource(
+            instance,
+            "bucket",
+            BUCKET_TYPE,
+            lambda ctx, rep: scopes[ctx].bucket.drop(rep),
+            f"{STORE}#[resource-drop]bucket",
+        )
 
         def _open(ctx: int, args: int, results: int) -> None:
+            scope = scopes[ctx]
             arg_identifier = canon.lift_string(args)
             try:
-                ret = host.open(arg_identifier)
+                ret = scope.keyvalue_store.open(arg_identifier)
             except Err as err:
                 box = canon.new_box()
-                _lower_error(tables, ctx, box, err.value)
+                _lower_error(scope, ctx, box, err.value)
                 canon.lower_result(results, False, box)
                 return
             box = canon.new_box()
-            _lower_own_bucket(tables, ctx, box, ret)
+            _lower_own_bucket(scope, ctx, box, ret)
             canon.lower_result(results, True, box)
 
         canon.add_func(instance, "open", _open, f"{STORE}#open")
 
         def _method_bucket_get(ctx: int, args: int, results: int) -> None:
-            self_ = tables.bucket.get(canon.lift_borrow(ctx, args))
+            scope = scopes[ctx]
+            self_ = scope.bucket.get(canon.lift_borrow(ctx, args))
             arg_key = canon.lift_string(args + 1 * VAL_SIZE)
             try:
                 ret = self_.get(arg_key)
             except Err as err:
                 box = canon.new_box()
-                _lower_error(tables, ctx, box, err.value)
+                _lower_error(scope, ctx, box, err.value)
                 canon.lower_result(results, False, box)
                 return
             box = canon.new_box()
-            _lower_option_bytes(tables, ctx, box, ret)
+            _lower_option_bytes(scope, ctx, box, ret)
             canon.lower_result(results, True, box)
 
         canon.add_func(
@@ -175,14 +211,15 @@ def add_store_to_linker(root: LinkerInstance, host: Store, tables: Tables) -> No
         )
 
         def _method_bucket_set(ctx: int, args: int, results: int) -> None:
-            self_ = tables.bucket.get(canon.lift_borrow(ctx, args))
+            scope = scopes[ctx]
+            self_ = scope.bucket.get(canon.lift_borrow(ctx, args))
             arg_key = canon.lift_string(args + 1 * VAL_SIZE)
             arg_value = canon.Blob(args + 2 * VAL_SIZE)
             try:
                 self_.set(arg_key, arg_value)
             except Err as err:
                 box = canon.new_box()
-                _lower_error(tables, ctx, box, err.value)
+                _lower_error(scope, ctx, box, err.value)
                 canon.lower_result(results, False, box)
                 return
             canon.lower_result(results, True, None)
@@ -192,13 +229,14 @@ def add_store_to_linker(root: LinkerInstance, host: Store, tables: Tables) -> No
         )
 
         def _method_bucket_delete(ctx: int, args: int, results: int) -> None:
-            self_ = tables.bucket.get(canon.lift_borrow(ctx, args))
+            scope = scopes[ctx]
+            self_ = scope.bucket.get(canon.lift_borrow(ctx, args))
             arg_key = canon.lift_string(args + 1 * VAL_SIZE)
             try:
                 self_.delete(arg_key)
             except Err as err:
                 box = canon.new_box()
-                _lower_error(tables, ctx, box, err.value)
+                _lower_error(scope, ctx, box, err.value)
                 canon.lower_result(results, False, box)
                 return
             canon.lower_result(results, True, None)
@@ -211,13 +249,14 @@ def add_store_to_linker(root: LinkerInstance, host: Store, tables: Tables) -> No
         )
 
         def _method_bucket_exists(ctx: int, args: int, results: int) -> None:
-            self_ = tables.bucket.get(canon.lift_borrow(ctx, args))
+            scope = scopes[ctx]
+            self_ = scope.bucket.get(canon.lift_borrow(ctx, args))
             arg_key = canon.lift_string(args + 1 * VAL_SIZE)
             try:
                 ret = self_.exists(arg_key)
             except Err as err:
                 box = canon.new_box()
-                _lower_error(tables, ctx, box, err.value)
+                _lower_error(scope, ctx, box, err.value)
                 canon.lower_result(results, False, box)
                 return
             box = canon.new_box()
@@ -232,17 +271,18 @@ def add_store_to_linker(root: LinkerInstance, host: Store, tables: Tables) -> No
         )
 
         def _method_bucket_list_keys(ctx: int, args: int, results: int) -> None:
-            self_ = tables.bucket.get(canon.lift_borrow(ctx, args))
-            arg_cursor = _lift_option_u64(tables, ctx, args + 1 * VAL_SIZE)
+            scope = scopes[ctx]
+            self_ = scope.bucket.get(canon.lift_borrow(ctx, args))
+            arg_cursor = _lift_option_u64(scope, ctx, args + 1 * VAL_SIZE)
             try:
                 ret = self_.list_keys(arg_cursor)
             except Err as err:
                 box = canon.new_box()
-                _lower_error(tables, ctx, box, err.value)
+                _lower_error(scope, ctx, box, err.value)
                 canon.lower_result(results, False, box)
                 return
             box = canon.new_box()
-            _lower_key_response(tables, ctx, box, ret)
+            _lower_key_response(scope, ctx, box, ret)
             canon.lower_result(results, True, box)
 
         canon.add_func(
@@ -253,19 +293,20 @@ def add_store_to_linker(root: LinkerInstance, host: Store, tables: Tables) -> No
         )
 
 
-def add_atomics_to_linker(root: LinkerInstance, host: Atomics, tables: Tables) -> None:
+def add_atomics_to_linker(root: LinkerInstance, scopes: Scopes[Scope]) -> None:
     """Define every function of wasi:keyvalue/atomics@0.2.0-draft in a linker."""
     with root.add_instance(ATOMICS) as instance:
 
         def _increment(ctx: int, args: int, results: int) -> None:
-            arg_bucket = tables.bucket.get(canon.lift_borrow(ctx, args))
+            scope = scopes[ctx]
+            arg_bucket = scope.bucket.get(canon.lift_borrow(ctx, args))
             arg_key = canon.lift_string(args + 1 * VAL_SIZE)
             arg_delta = canon.lift_u64(args + 2 * VAL_SIZE)
             try:
-                ret = host.increment(arg_bucket, arg_key, arg_delta)
+                ret = scope.keyvalue_atomics.increment(arg_bucket, arg_key, arg_delta)
             except Err as err:
                 box = canon.new_box()
-                _lower_error(tables, ctx, box, err.value)
+                _lower_error(scope, ctx, box, err.value)
                 canon.lower_result(results, False, box)
                 return
             box = canon.new_box()
@@ -275,18 +316,19 @@ def add_atomics_to_linker(root: LinkerInstance, host: Atomics, tables: Tables) -
         canon.add_func(instance, "increment", _increment, f"{ATOMICS}#increment")
 
 
-def add_batch_to_linker(root: LinkerInstance, host: Batch, tables: Tables) -> None:
+def add_batch_to_linker(root: LinkerInstance, scopes: Scopes[Scope]) -> None:
     """Define every function of wasi:keyvalue/batch@0.2.0-draft in a linker."""
     with root.add_instance(BATCH) as instance:
 
         def _get_many(ctx: int, args: int, results: int) -> None:
-            arg_bucket = tables.bucket.get(canon.lift_borrow(ctx, args))
+            scope = scopes[ctx]
+            arg_bucket = scope.bucket.get(canon.lift_borrow(ctx, args))
             arg_keys = canon.lift_string_list(args + 1 * VAL_SIZE)
             try:
-                ret = host.get_many(arg_bucket, arg_keys)
+                ret = scope.keyvalue_batch.get_many(arg_bucket, arg_keys)
             except Err as err:
                 box = canon.new_box()
-                _lower_error(tables, ctx, box, err.value)
+                _lower_error(scope, ctx, box, err.value)
                 canon.lower_result(results, False, box)
                 return
             box = canon.new_box()
@@ -296,13 +338,14 @@ def add_batch_to_linker(root: LinkerInstance, host: Batch, tables: Tables) -> No
         canon.add_func(instance, "get-many", _get_many, f"{BATCH}#get-many")
 
         def _set_many(ctx: int, args: int, results: int) -> None:
-            arg_bucket = tables.bucket.get(canon.lift_borrow(ctx, args))
+            scope = scopes[ctx]
+            arg_bucket = scope.bucket.get(canon.lift_borrow(ctx, args))
             arg_key_values = canon.lift_string_bytes_list(args + 1 * VAL_SIZE)
             try:
-                host.set_many(arg_bucket, arg_key_values)
+                scope.keyvalue_batch.set_many(arg_bucket, arg_key_values)
             except Err as err:
                 box = canon.new_box()
-                _lower_error(tables, ctx, box, err.value)
+                _lower_error(scope, ctx, box, err.value)
                 canon.lower_result(results, False, box)
                 return
             canon.lower_result(results, True, None)
@@ -310,13 +353,14 @@ def add_batch_to_linker(root: LinkerInstance, host: Batch, tables: Tables) -> No
         canon.add_func(instance, "set-many", _set_many, f"{BATCH}#set-many")
 
         def _delete_many(ctx: int, args: int, results: int) -> None:
-            arg_bucket = tables.bucket.get(canon.lift_borrow(ctx, args))
+            scope = scopes[ctx]
+            arg_bucket = scope.bucket.get(canon.lift_borrow(ctx, args))
             arg_keys = canon.lift_string_list(args + 1 * VAL_SIZE)
             try:
-                host.delete_many(arg_bucket, arg_keys)
+                scope.keyvalue_batch.delete_many(arg_bucket, arg_keys)
             except Err as err:
                 box = canon.new_box()
-                _lower_error(tables, ctx, box, err.value)
+                _lower_error(scope, ctx, box, err.value)
                 canon.lower_result(results, False, box)
                 return
             canon.lower_result(results, True, None)
@@ -324,60 +368,61 @@ def add_batch_to_linker(root: LinkerInstance, host: Batch, tables: Tables) -> No
         canon.add_func(instance, "delete-many", _delete_many, f"{BATCH}#delete-many")
 
 
-def add_to_linker(root: LinkerInstance, store: Store, atomics: Atomics, batch: Batch) -> Tables:
-    """Define all of wasi:keyvalue@0.2.0-draft in a linker; returns the new handle tables."""
-    tables = Tables()
-    add_store_to_linker(root, store, tables)
-    add_atomics_to_linker(root, atomics, tables)
-    add_batch_to_linker(root, batch, tables)
-    return tables
+def add_to_linker(root: LinkerInstance, scopes: Scopes[Scope]) -> None:
+    """Define all of wasi:keyvalue@0.2.0-draft that components import in a linker; each call
+    finds its instance's scope in `scopes` by its store context."""
+    add_store_to_linker(root, scopes)
+    add_atomics_to_linker(root, scopes)
+    add_batch_to_linker(root, scopes)
 
 
 class WatcherExports:
     """Calls into a component's export of wasi:keyvalue/watcher@0.2.0-draft.
 
-    `tables` are the handle tables of the same instance's imports. The instance's
-    owner arms the store's deadline and makes one call at a time, as for any call.
+    `scope` is the one the same instance's imports find. `interface` is the name the
+    component exports it under, when another 0.2.x version. The instance's owner arms
+    the store's deadline and makes one call at a time, as for any call.
     """
 
     def __init__(
         self,
         instance: wasmtime.component.Instance,
         store: wasmtime.Store,
-        tables: Tables,
+        scope: Scope,
+        interface: str = WATCHER,
     ) -> None:
-        self._tables = tables
-        self._on_set = canon.ExportFunc(instance, store, WATCHER, "on-set", 3)
-        self._on_delete = canon.ExportFunc(instance, store, WATCHER, "on-delete", 2)
+        self._scope = scope
+        self._on_set = canon.ExportFunc(instance, store, interface, "on-set", 3)
+        self._on_delete = canon.ExportFunc(instance, store, interface, "on-delete", 2)
 
     def on_set(self, bucket: Bucket, key: str, value: bytes) -> None:
         """`on-set`. The guest receives `bucket` as an owned handle."""
-        tables = self._tables
+        scope = self._scope
 
         def lower_args(ctx: int, args: int) -> None:
             canon.lower_string(args + 1 * VAL_SIZE, key)
             canon.lower_bytes(args + 2 * VAL_SIZE, value)
-            _lower_own_bucket(tables, ctx, args, bucket)
+            _lower_own_bucket(scope, ctx, args, bucket)
 
         self._on_set.call(lower_args)
 
     def on_delete(self, bucket: Bucket, key: str) -> None:
         """`on-delete`. The guest receives `bucket` as an owned handle."""
-        tables = self._tables
+        scope = self._scope
 
         def lower_args(ctx: int, args: int) -> None:
             canon.lower_string(args + 1 * VAL_SIZE, key)
-            _lower_own_bucket(tables, ctx, args, bucket)
+            _lower_own_bucket(scope, ctx, args, bucket)
 
         self._on_delete.call(lower_args)
 
 
-def _lift_option_u64(tables: Tables, ctx: int, addr: int) -> int | None:
+def _lift_option_u64(scope: Scope, ctx: int, addr: int) -> int | None:
     payload = canon.lift_option(addr)
     return None if payload is None else canon.lift_u64(payload)
 
 
-def _lower_error(tables: Tables, ctx: int, addr: int, value: Error) -> None:
+def _lower_error(scope: Scope, ctx: int, addr: int, value: Error) -> None:
     if isinstance(value, ErrorNoSuchStore):
         canon.lower_variant(addr, b"no-such-store", None)
         return
@@ -392,13 +437,13 @@ def _lower_error(tables: Tables, ctx: int, addr: int, value: Error) -> None:
     raise TypeError(f"expected a Error, got {value!r}")
 
 
-def _lower_key_response(tables: Tables, ctx: int, addr: int, value: KeyResponse) -> None:
+def _lower_key_response(scope: Scope, ctx: int, addr: int, value: KeyResponse) -> None:
     fields = canon.lower_record(addr, (b"keys", b"cursor"))
     canon.lower_string_list(fields[0], value.keys)
-    _lower_option_u64(tables, ctx, fields[1], value.cursor)
+    _lower_option_u64(scope, ctx, fields[1], value.cursor)
 
 
-def _lower_option_bytes(tables: Tables, ctx: int, addr: int, value: bytes | None) -> None:
+def _lower_option_bytes(scope: Scope, ctx: int, addr: int, value: bytes | None) -> None:
     if value is None:
         canon.lower_option(addr, None)
         return
@@ -407,7 +452,7 @@ def _lower_option_bytes(tables: Tables, ctx: int, addr: int, value: bytes | None
     canon.lower_option(addr, box)
 
 
-def _lower_option_u64(tables: Tables, ctx: int, addr: int, value: int | None) -> None:
+def _lower_option_u64(scope: Scope, ctx: int, addr: int, value: int | None) -> None:
     if value is None:
         canon.lower_option(addr, None)
         return
@@ -416,5 +461,5 @@ def _lower_option_u64(tables: Tables, ctx: int, addr: int, value: int | None) ->
     canon.lower_option(addr, box)
 
 
-def _lower_own_bucket(tables: Tables, ctx: int, addr: int, value: Bucket) -> None:
-    canon.lower_own(ctx, addr, tables.bucket.insert(value), BUCKET_TYPE)
+def _lower_own_bucket(scope: Scope, ctx: int, addr: int, value: Bucket) -> None:
+    canon.lower_own(ctx, addr, scope.bucket.insert(value), BUCKET_TYPE)

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import wasmtime
-from wasmtime.component import LinkerInstance, ResourceType
+from wasmtime.component import LinkerInstance
 
 from kvredis import canon
-from kvredis._wit import Err, HandleTable
+from kvredis._wit import Err, HandleTable, Ok, Scopes
 
 VAL_SIZE = canon.VAL_SIZE
 
@@ -41,6 +41,8 @@ __all__ = [
     "Err",
     "Error",
     "KeyResponse",
+    "Ok",
+    "Scope",
     "Store",
     "Tables",
     "WatcherExports",
@@ -116,12 +118,20 @@ class Bucket(Protocol):
         """`[method]bucket.list-keys`. Raise `Err(Error)` for the err case."""
         ...
 
+    def drop(self) -> None:
+        """The guest dropped its handle (or the instance ended holding it)."""
+        ...
+
 
 class Cas(Protocol):
     """Host side of resource `cas` of wasi:keyvalue/atomics@0.2.0-draft2."""
 
     def current(self) -> bytes | None:
         """`[method]cas.current`. Raise `Err(Error)` for the err case."""
+        ...
+
+    def drop(self) -> None:
+        """The guest dropped its handle (or the instance ended holding it)."""
         ...
 
 
@@ -166,45 +176,78 @@ class Batch(Protocol):
 
 
 class Tables:
-    """Handle tables of one component instance, one per resource."""
+    """Handle tables of one component instance, one per resource of this package.
+
+    Cooperative (`super().__init__()`), so one class may combine the tables of
+    several packages, as a scope serving them all does."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.bucket: HandleTable[Bucket] = HandleTable("bucket")
         self.cas: HandleTable[Cas] = HandleTable("cas")
 
 
-def add_store_to_linker(root: LinkerInstance, host: Store, tables: Tables) -> None:
+class Scope(Protocol):
+    """What host functions of wasi:keyvalue@0.2.0-draft2 find for the instance that calls them:
+    a handle table per resource they pass, and a host per interface with
+    functions of its own."""
+
+    @property
+    def bucket(self) -> HandleTable[Bucket]: ...
+
+    @property
+    def cas(self) -> HandleTable[Cas]: ...
+
+    @property
+    def keyvalue_store(self) -> Store: ...
+
+    @property
+    def keyvalue_atomics(self) -> Atomics: ...
+
+    @property
+    def keyvalue_batch(self) -> Batch: ...
+
+
+def add_store_to_linker(root: LinkerInstance, scopes: Scopes[Scope]) -> None:
     """Define every function of wasi:keyvalue/store@0.2.0-draft2 in a linker."""
     with root.add_instance(STORE) as instance:
-        instance.add_resource("bucket", ResourceType.host(BUCKET_TYPE), tables.bucket.drop)
+        canon.add_resource(
+            instance,
+            "bucket",
+            BUCKET_TYPE,
+            lambda ctx, rep: scopes[ctx].bucket.drop(rep),
+            f"{STORE}#[resource-drop]bucket",
+        )
 
         def _open(ctx: int, args: int, results: int) -> None:
+            scope = scopes[ctx]
             arg_identifier = canon.lift_string(args)
             try:
-                ret = host.open(arg_identifier)
+                ret = scope.keyvalue_store.open(arg_identifier)
             except Err as err:
                 box = canon.new_box()
-                _lower_error(tables, ctx, box, err.value)
+                _lower_error(scope, ctx, box, err.value)
                 canon.lower_result(results, False, box)
                 return
             box = canon.new_box()
-            _lower_own_bucket(tables, ctx, box, ret)
+            _lower_own_bucket(scope, ctx, box, ret)
             canon.lower_result(results, True, box)
 
         canon.add_func(instance, "open", _open, f"{STORE}#open")
 
         def _method_bucket_get(ctx: int, args: int, results: int) -> None:
-            self_ = tables.bucket.get(canon.lift_borrow(ctx, args))
+            scope = scopes[ctx]
+            self_ = scope.bucket.get(canon.lift_borrow(ctx, args))
             arg_key = canon.lift_string(args + 1 * VAL_SIZE)
             try:
                 ret = self_.get(arg_key)
             except Err as err:
                 box = canon.new_box()
-                _lower_error(tables, ctx, box, err.value)
+                _lower_error(scope, ctx, box, err.value)
                 canon.lower_result(results, False, box)
                 return
             box = canon.new_box()
-            _lower_option_bytes(tables, ctx, box, ret)
+            _lower_option_bytes(scope, ctx, box, ret)
             canon.lower_result(results, True, box)
 
         canon.add_func(
@@ -212,14 +255,15 @@ def add_store_to_linker(root: LinkerInstance, host: Store, tables: Tables) -> No
         )
 
         def _method_bucket_set(ctx: int, args: int, results: int) -> None:
-            self_ = tables.bucket.get(canon.lift_borrow(ctx, args))
+            scope = scopes[ctx]
+            self_ = scope.bucket.get(canon.lift_borrow(ctx, args))
             arg_key = canon.lift_string(args + 1 * VAL_SIZE)
             arg_value = canon.Blob(args + 2 * VAL_SIZE)
             try:
                 self_.set(arg_key, arg_value)
             except Err as err:
                 box = canon.new_box()
-                _lower_error(tables, ctx, box, err.value)
+                _lower_error(scope, ctx, box, err.value)
                 canon.lower_result(results, False, box)
                 return
             canon.lower_result(results, True, None)
@@ -229,13 +273,14 @@ def add_store_to_linker(root: LinkerInstance, host: Store, tables: Tables) -> No
         )
 
         def _method_bucket_delete(ctx: int, args: int, results: int) -> None:
-            self_ = tables.bucket.get(canon.lift_borrow(ctx, args))
+            scope = scopes[ctx]
+            self_ = scope.bucket.get(canon.lift_borrow(ctx, args))
             arg_key = canon.lift_string(args + 1 * VAL_SIZE)
             try:
                 self_.delete(arg_key)
             except Err as err:
                 box = canon.new_box()
-                _lower_error(tables, ctx, box, err.value)
+                _lower_error(scope, ctx, box, err.value)
                 canon.lower_result(results, False, box)
                 return
             canon.lower_result(results, True, None)
@@ -248,13 +293,14 @@ def add_store_to_linker(root: LinkerInstance, host: Store, tables: Tables) -> No
         )
 
         def _method_bucket_exists(ctx: int, args: int, results: int) -> None:
-            self_ = tables.bucket.get(canon.lift_borrow(ctx, args))
+            scope = scopes[ctx]
+            self_ = scope.bucket.get(canon.lift_borrow(ctx, args))
             arg_key = canon.lift_string(args + 1 * VAL_SIZE)
             try:
                 ret = self_.exists(arg_key)
             except Err as err:
                 box = canon.new_box()
-                _lower_error(tables, ctx, box, err.value)
+                _lower_error(scope, ctx, box, err.value)
                 canon.lower_result(results, False, box)
                 return
             box = canon.new_box()
@@ -269,17 +315,18 @@ def add_store_to_linker(root: LinkerInstance, host: Store, tables: Tables) -> No
         )
 
         def _method_bucket_list_keys(ctx: int, args: int, results: int) -> None:
-            self_ = tables.bucket.get(canon.lift_borrow(ctx, args))
-            arg_cursor = _lift_option_string(tables, ctx, args + 1 * VAL_SIZE)
+            scope = scopes[ctx]
+            self_ = scope.bucket.get(canon.lift_borrow(ctx, args))
+            arg_cursor = _lift_option_string(scope, ctx, args + 1 * VAL_SIZE)
             try:
                 ret = self_.list_keys(arg_cursor)
             except Err as err:
                 box = canon.new_box()
-                _lower_error(tables, ctx, box, err.value)
+                _lower_error(scope, ctx, box, err.value)
                 canon.lower_result(results, False, box)
                 return
             box = canon.new_box()
-            _lower_key_response(tables, ctx, box, ret)
+            _lower_key_response(scope, ctx, box, ret)
             canon.lower_result(results, True, box)
 
         canon.add_func(
@@ -290,38 +337,46 @@ def add_store_to_linker(root: LinkerInstance, host: Store, tables: Tables) -> No
         )
 
 
-def add_atomics_to_linker(root: LinkerInstance, host: Atomics, tables: Tables) -> None:
+def add_atomics_to_linker(root: LinkerInstance, scopes: Scopes[Scope]) -> None:
     """Define every function of wasi:keyvalue/atomics@0.2.0-draft2 in a linker."""
     with root.add_instance(ATOMICS) as instance:
-        instance.add_resource("cas", ResourceType.host(CAS_TYPE), tables.cas.drop)
+        canon.add_resource(
+            instance,
+            "cas",
+            CAS_TYPE,
+            lambda ctx, rep: scopes[ctx].cas.drop(rep),
+            f"{ATOMICS}#[resource-drop]cas",
+        )
 
         def _static_cas_new(ctx: int, args: int, results: int) -> None:
-            arg_bucket = tables.bucket.get(canon.lift_borrow(ctx, args))
+            scope = scopes[ctx]
+            arg_bucket = scope.bucket.get(canon.lift_borrow(ctx, args))
             arg_key = canon.lift_string(args + 1 * VAL_SIZE)
             try:
-                ret = host.cas_new(arg_bucket, arg_key)
+                ret = scope.keyvalue_atomics.cas_new(arg_bucket, arg_key)
             except Err as err:
                 box = canon.new_box()
-                _lower_error(tables, ctx, box, err.value)
+                _lower_error(scope, ctx, box, err.value)
                 canon.lower_result(results, False, box)
                 return
             box = canon.new_box()
-            _lower_own_cas(tables, ctx, box, ret)
+            _lower_own_cas(scope, ctx, box, ret)
             canon.lower_result(results, True, box)
 
         canon.add_func(instance, "[static]cas.new", _static_cas_new, f"{ATOMICS}#[static]cas.new")
 
         def _method_cas_current(ctx: int, args: int, results: int) -> None:
-            self_ = tables.cas.get(canon.lift_borrow(ctx, args))
+            scope = scopes[ctx]
+            self_ = scope.cas.get(canon.lift_borrow(ctx, args))
             try:
                 ret = self_.current()
             except Err as err:
                 box = canon.new_box()
-                _lower_error(tables, ctx, box, err.value)
+                _lower_error(scope, ctx, box, err.value)
                 canon.lower_result(results, False, box)
                 return
             box = canon.new_box()
-            _lower_option_bytes(tables, ctx, box, ret)
+            _lower_option_bytes(scope, ctx, box, ret)
             canon.lower_result(results, True, box)
 
         canon.add_func(
@@ -329,14 +384,15 @@ def add_atomics_to_linker(root: LinkerInstance, host: Atomics, tables: Tables) -
         )
 
         def _increment(ctx: int, args: int, results: int) -> None:
-            arg_bucket = tables.bucket.get(canon.lift_borrow(ctx, args))
+            scope = scopes[ctx]
+            arg_bucket = scope.bucket.get(canon.lift_borrow(ctx, args))
             arg_key = canon.lift_string(args + 1 * VAL_SIZE)
             arg_delta = canon.lift_s64(args + 2 * VAL_SIZE)
             try:
-                ret = host.increment(arg_bucket, arg_key, arg_delta)
+                ret = scope.keyvalue_atomics.increment(arg_bucket, arg_key, arg_delta)
             except Err as err:
                 box = canon.new_box()
-                _lower_error(tables, ctx, box, err.value)
+                _lower_error(scope, ctx, box, err.value)
                 canon.lower_result(results, False, box)
                 return
             box = canon.new_box()
@@ -346,13 +402,14 @@ def add_atomics_to_linker(root: LinkerInstance, host: Atomics, tables: Tables) -
         canon.add_func(instance, "increment", _increment, f"{ATOMICS}#increment")
 
         def _swap(ctx: int, args: int, results: int) -> None:
-            arg_cas = tables.cas.take(canon.lift_own(ctx, args))
+            scope = scopes[ctx]
+            arg_cas = scope.cas.take(canon.lift_own(ctx, args))
             arg_value = canon.Blob(args + 1 * VAL_SIZE)
             try:
-                host.swap(arg_cas, arg_value)
+                scope.keyvalue_atomics.swap(arg_cas, arg_value)
             except Err as err:
                 box = canon.new_box()
-                _lower_cas_error(tables, ctx, box, err.value)
+                _lower_cas_error(scope, ctx, box, err.value)
                 canon.lower_result(results, False, box)
                 return
             canon.lower_result(results, True, None)
@@ -360,18 +417,19 @@ def add_atomics_to_linker(root: LinkerInstance, host: Atomics, tables: Tables) -
         canon.add_func(instance, "swap", _swap, f"{ATOMICS}#swap")
 
 
-def add_batch_to_linker(root: LinkerInstance, host: Batch, tables: Tables) -> None:
+def add_batch_to_linker(root: LinkerInstance, scopes: Scopes[Scope]) -> None:
     """Define every function of wasi:keyvalue/batch@0.2.0-draft2 in a linker."""
     with root.add_instance(BATCH) as instance:
 
         def _get_many(ctx: int, args: int, results: int) -> None:
-            arg_bucket = tables.bucket.get(canon.lift_borrow(ctx, args))
+            scope = scopes[ctx]
+            arg_bucket = scope.bucket.get(canon.lift_borrow(ctx, args))
             arg_keys = canon.lift_string_list(args + 1 * VAL_SIZE)
             try:
-                ret = host.get_many(arg_bucket, arg_keys)
+                ret = scope.keyvalue_batch.get_many(arg_bucket, arg_keys)
             except Err as err:
                 box = canon.new_box()
-                _lower_error(tables, ctx, box, err.value)
+                _lower_error(scope, ctx, box, err.value)
                 canon.lower_result(results, False, box)
                 return
             box = canon.new_box()
@@ -381,13 +439,14 @@ def add_batch_to_linker(root: LinkerInstance, host: Batch, tables: Tables) -> No
         canon.add_func(instance, "get-many", _get_many, f"{BATCH}#get-many")
 
         def _set_many(ctx: int, args: int, results: int) -> None:
-            arg_bucket = tables.bucket.get(canon.lift_borrow(ctx, args))
+            scope = scopes[ctx]
+            arg_bucket = scope.bucket.get(canon.lift_borrow(ctx, args))
             arg_key_values = canon.lift_string_bytes_list(args + 1 * VAL_SIZE)
             try:
-                host.set_many(arg_bucket, arg_key_values)
+                scope.keyvalue_batch.set_many(arg_bucket, arg_key_values)
             except Err as err:
                 box = canon.new_box()
-                _lower_error(tables, ctx, box, err.value)
+                _lower_error(scope, ctx, box, err.value)
                 canon.lower_result(results, False, box)
                 return
             canon.lower_result(results, True, None)
@@ -395,13 +454,14 @@ def add_batch_to_linker(root: LinkerInstance, host: Batch, tables: Tables) -> No
         canon.add_func(instance, "set-many", _set_many, f"{BATCH}#set-many")
 
         def _delete_many(ctx: int, args: int, results: int) -> None:
-            arg_bucket = tables.bucket.get(canon.lift_borrow(ctx, args))
+            scope = scopes[ctx]
+            arg_bucket = scope.bucket.get(canon.lift_borrow(ctx, args))
             arg_keys = canon.lift_string_list(args + 1 * VAL_SIZE)
             try:
-                host.delete_many(arg_bucket, arg_keys)
+                scope.keyvalue_batch.delete_many(arg_bucket, arg_keys)
             except Err as err:
                 box = canon.new_box()
-                _lower_error(tables, ctx, box, err.value)
+                _lower_error(scope, ctx, box, err.value)
                 canon.lower_result(results, False, box)
                 return
             canon.lower_result(results, True, None)
@@ -409,74 +469,75 @@ def add_batch_to_linker(root: LinkerInstance, host: Batch, tables: Tables) -> No
         canon.add_func(instance, "delete-many", _delete_many, f"{BATCH}#delete-many")
 
 
-def add_to_linker(root: LinkerInstance, store: Store, atomics: Atomics, batch: Batch) -> Tables:
-    """Define all of wasi:keyvalue@0.2.0-draft2 in a linker; returns the new handle tables."""
-    tables = Tables()
-    add_store_to_linker(root, store, tables)
-    add_atomics_to_linker(root, atomics, tables)
-    add_batch_to_linker(root, batch, tables)
-    return tables
+def add_to_linker(root: LinkerInstance, scopes: Scopes[Scope]) -> None:
+    """Define all of wasi:keyvalue@0.2.0-draft2 that components import in a linker; each call
+    finds its instance's scope in `scopes` by its store context."""
+    add_store_to_linker(root, scopes)
+    add_atomics_to_linker(root, scopes)
+    add_batch_to_linker(root, scopes)
 
 
 class WatcherExports:
     """Calls into a component's export of wasi:keyvalue/watcher@0.2.0-draft2.
 
-    `tables` are the handle tables of the same instance's imports. The instance's
-    owner arms the store's deadline and makes one call at a time, as for any call.
+    `scope` is the one the same instance's imports find. `interface` is the name the
+    component exports it under, when another 0.2.x version. The instance's owner arms
+    the store's deadline and makes one call at a time, as for any call.
     """
 
     def __init__(
         self,
         instance: wasmtime.component.Instance,
         store: wasmtime.Store,
-        tables: Tables,
+        scope: Scope,
+        interface: str = WATCHER,
     ) -> None:
-        self._tables = tables
-        self._on_set = canon.ExportFunc(instance, store, WATCHER, "on-set", 3)
-        self._on_delete = canon.ExportFunc(instance, store, WATCHER, "on-delete", 2)
+        self._scope = scope
+        self._on_set = canon.ExportFunc(instance, store, interface, "on-set", 3)
+        self._on_delete = canon.ExportFunc(instance, store, interface, "on-delete", 2)
 
     def on_set(self, bucket: Bucket, key: str, value: bytes) -> None:
         """`on-set`. The guest receives `bucket` as an owned handle."""
-        tables = self._tables
+        scope = self._scope
 
         def lower_args(ctx: int, args: int) -> None:
             canon.lower_string(args + 1 * VAL_SIZE, key)
             canon.lower_bytes(args + 2 * VAL_SIZE, value)
-            _lower_own_bucket(tables, ctx, args, bucket)
+            _lower_own_bucket(scope, ctx, args, bucket)
 
         self._on_set.call(lower_args)
 
     def on_delete(self, bucket: Bucket, key: str) -> None:
         """`on-delete`. The guest receives `bucket` as an owned handle."""
-        tables = self._tables
+        scope = self._scope
 
         def lower_args(ctx: int, args: int) -> None:
             canon.lower_string(args + 1 * VAL_SIZE, key)
-            _lower_own_bucket(tables, ctx, args, bucket)
+            _lower_own_bucket(scope, ctx, args, bucket)
 
         self._on_delete.call(lower_args)
 
 
-def _lift_option_string(tables: Tables, ctx: int, addr: int) -> str | None:
+def _lift_option_string(scope: Scope, ctx: int, addr: int) -> str | None:
     payload = canon.lift_option(addr)
     return None if payload is None else canon.lift_string(payload)
 
 
-def _lower_cas_error(tables: Tables, ctx: int, addr: int, value: CasError) -> None:
+def _lower_cas_error(scope: Scope, ctx: int, addr: int, value: CasError) -> None:
     if isinstance(value, CasErrorStoreError):
         box = canon.new_box()
-        _lower_error(tables, ctx, box, value.value)
+        _lower_error(scope, ctx, box, value.value)
         canon.lower_variant(addr, b"store-error", box)
         return
     if isinstance(value, CasErrorCasFailed):
         box = canon.new_box()
-        _lower_own_cas(tables, ctx, box, value.value)
+        _lower_own_cas(scope, ctx, box, value.value)
         canon.lower_variant(addr, b"cas-failed", box)
         return
     raise TypeError(f"expected a CasError, got {value!r}")
 
 
-def _lower_error(tables: Tables, ctx: int, addr: int, value: Error) -> None:
+def _lower_error(scope: Scope, ctx: int, addr: int, value: Error) -> None:
     if isinstance(value, ErrorNoSuchStore):
         canon.lower_variant(addr, b"no-such-store", None)
         return
@@ -491,13 +552,13 @@ def _lower_error(tables: Tables, ctx: int, addr: int, value: Error) -> None:
     raise TypeError(f"expected a Error, got {value!r}")
 
 
-def _lower_key_response(tables: Tables, ctx: int, addr: int, value: KeyResponse) -> None:
+def _lower_key_response(scope: Scope, ctx: int, addr: int, value: KeyResponse) -> None:
     fields = canon.lower_record(addr, (b"keys", b"cursor"))
     canon.lower_string_list(fields[0], value.keys)
-    _lower_option_string(tables, ctx, fields[1], value.cursor)
+    _lower_option_string(scope, ctx, fields[1], value.cursor)
 
 
-def _lower_option_bytes(tables: Tables, ctx: int, addr: int, value: bytes | None) -> None:
+def _lower_option_bytes(scope: Scope, ctx: int, addr: int, value: bytes | None) -> None:
     if value is None:
         canon.lower_option(addr, None)
         return
@@ -506,7 +567,7 @@ def _lower_option_bytes(tables: Tables, ctx: int, addr: int, value: bytes | None
     canon.lower_option(addr, box)
 
 
-def _lower_option_string(tables: Tables, ctx: int, addr: int, value: str | None) -> None:
+def _lower_option_string(scope: Scope, ctx: int, addr: int, value: str | None) -> None:
     if value is None:
         canon.lower_option(addr, None)
         return
@@ -515,9 +576,9 @@ def _lower_option_string(tables: Tables, ctx: int, addr: int, value: str | None)
     canon.lower_option(addr, box)
 
 
-def _lower_own_bucket(tables: Tables, ctx: int, addr: int, value: Bucket) -> None:
-    canon.lower_own(ctx, addr, tables.bucket.insert(value), BUCKET_TYPE)
+def _lower_own_bucket(scope: Scope, ctx: int, addr: int, value: Bucket) -> None:
+    canon.lower_own(ctx, addr, scope.bucket.insert(value), BUCKET_TYPE)
 
 
-def _lower_own_cas(tables: Tables, ctx: int, addr: int, value: Cas) -> None:
-    canon.lower_own(ctx, addr, tables.cas.insert(value), CAS_TYPE)
+def _lower_own_cas(scope: Scope, ctx: int, addr: int, value: Cas) -> None:
+    canon.lower_own(ctx, addr, scope.cas.insert(value), CAS_TYPE)

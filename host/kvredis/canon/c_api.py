@@ -24,15 +24,24 @@ assert VAL_SIZE == 32 and RECORD_ENTRY_SIZE == 48 and RECORD_VAL_OFFSET == 16
 
 # Kinds of wasmtime_component_val_t.
 K_BOOL = ffi.WASMTIME_COMPONENT_BOOL.value
+K_S8 = ffi.WASMTIME_COMPONENT_S8.value
 K_U8 = ffi.WASMTIME_COMPONENT_U8.value
+K_S16 = ffi.WASMTIME_COMPONENT_S16.value
+K_U16 = ffi.WASMTIME_COMPONENT_U16.value
+K_S32 = ffi.WASMTIME_COMPONENT_S32.value
 K_U32 = ffi.WASMTIME_COMPONENT_U32.value
 K_S64 = ffi.WASMTIME_COMPONENT_S64.value
 K_U64 = ffi.WASMTIME_COMPONENT_U64.value
+K_F32 = ffi.WASMTIME_COMPONENT_F32.value
+K_F64 = ffi.WASMTIME_COMPONENT_F64.value
+K_CHAR = ffi.WASMTIME_COMPONENT_CHAR.value
 K_STRING = ffi.WASMTIME_COMPONENT_STRING.value
 K_LIST = ffi.WASMTIME_COMPONENT_LIST.value
 K_RECORD = ffi.WASMTIME_COMPONENT_RECORD.value
 K_TUPLE = ffi.WASMTIME_COMPONENT_TUPLE.value
 K_VARIANT = ffi.WASMTIME_COMPONENT_VARIANT.value
+K_ENUM = ffi.WASMTIME_COMPONENT_ENUM.value
+K_FLAGS = ffi.WASMTIME_COMPONENT_FLAGS.value
 K_OPTION = ffi.WASMTIME_COMPONENT_OPTION.value
 K_RESULT = ffi.WASMTIME_COMPONENT_RESULT.value
 K_RESOURCE = ffi.WASMTIME_COMPONENT_RESOURCE.value
@@ -51,6 +60,7 @@ byte_vec_new = _proto("wasm_byte_vec_new", None, c_void_p, c_size_t, c_char_p)
 vallist_new_uninit = _proto("wasmtime_component_vallist_new_uninit", None, c_void_p, c_size_t)
 valrecord_new_uninit = _proto("wasmtime_component_valrecord_new_uninit", None, c_void_p, c_size_t)
 valtuple_new_uninit = _proto("wasmtime_component_valtuple_new_uninit", None, c_void_p, c_size_t)
+valflags_new_uninit = _proto("wasmtime_component_valflags_new_uninit", None, c_void_p, c_size_t)
 val_new = _proto("wasmtime_component_val_new", c_void_p, c_void_p)
 val_clone = _proto("wasmtime_component_val_clone", None, c_void_p, c_void_p)
 val_delete = _proto("wasmtime_component_val_delete", None, c_void_p)
@@ -81,6 +91,9 @@ HEAD = struct.Struct("<B7xQQ")  # kind, then two 8-byte words
 KIND_WORD = struct.Struct("<B7xQ")  # kind, then one 8-byte word
 KIND_BOOL = struct.Struct("<B7x?")
 KIND_S64 = struct.Struct("<B7xq")
+KIND_F32 = struct.Struct("<B7xf")
+KIND_F64 = struct.Struct("<B7xd")
+NAME_SIZE = 16  # a wasm_name_t: size, then data pointer
 
 
 def take_error_message(err: int) -> str:

@@ -9,6 +9,7 @@ call.
 from __future__ import annotations
 
 import ctypes
+import struct
 import threading
 from collections.abc import Sequence
 from ctypes import c_void_p
@@ -17,19 +18,29 @@ from kvredis._wit import Trap
 from kvredis.canon import c_api
 from kvredis.canon.c_api import (
     K_BOOL,
+    K_CHAR,
+    K_ENUM,
+    K_F32,
+    K_F64,
+    K_FLAGS,
     K_LIST,
     K_OPTION,
     K_RECORD,
     K_RESOURCE,
     K_RESULT,
+    K_S8,
+    K_S16,
+    K_S32,
     K_S64,
     K_STRING,
     K_TUPLE,
     K_U8,
+    K_U16,
     K_U32,
     K_U64,
     K_VARIANT,
     MEM,
+    NAME_SIZE,
     RECORD_ENTRY_SIZE,
     RECORD_VAL_OFFSET,
     VAL_SIZE,
@@ -41,6 +52,7 @@ from kvredis.canon.c_api import (
     host_to_any,
     take_error_message,
     val_new,
+    valflags_new_uninit,
     vallist_new_uninit,
     valrecord_new_uninit,
     valtuple_new_uninit,
@@ -49,15 +61,18 @@ from kvredis.canon.c_api import (
 # The struct layouts are bound by assignment, not imported: CPython 3.11 compiles a method call
 # on an imported name (`QQ.unpack_from(...)`) as an attribute load and a plain call, taking the
 # name for a module, and that costs ~30 ns more on each of these hot paths.
-HEAD, KIND_BOOL, KIND_S64, KIND_WORD, QQ, Q, q = (
+HEAD, KIND_BOOL, KIND_S64, KIND_WORD, KIND_F32, KIND_F64, QQ, Q, q = (
     c_api.HEAD,
     c_api.KIND_BOOL,
     c_api.KIND_S64,
     c_api.KIND_WORD,
+    c_api.KIND_F32,
+    c_api.KIND_F64,
     c_api.QQ,
     c_api.Q,
     c_api.q,
 )
+_F32, _F64 = struct.Struct("<f"), struct.Struct("<d")
 
 # --- list<u8> ----------------------------------------------------------------------------------
 
@@ -157,6 +172,80 @@ def lift_bool(addr: int) -> bool:
     return MEM[addr + 8] != 0
 
 
+def lift_u8(addr: int) -> int:
+    return MEM[addr + 8]
+
+
+def lift_u16(addr: int) -> int:
+    value: int = Q.unpack_from(MEM, addr + 8)[0] & 0xFFFF
+    return value
+
+
+def _signed(value: int, bits: int) -> int:
+    return value - (1 << bits) if value >> (bits - 1) & 1 else value
+
+
+def lift_s8(addr: int) -> int:
+    return _signed(MEM[addr + 8], 8)
+
+
+def lift_s16(addr: int) -> int:
+    return _signed(lift_u16(addr), 16)
+
+
+def lift_s32(addr: int) -> int:
+    return _signed(lift_u32(addr), 32)
+
+
+def lift_f32(addr: int) -> float:
+    value: float = _F32.unpack_from(MEM, addr + 8)[0]
+    return value
+
+
+def lift_f64(addr: int) -> float:
+    value: float = _F64.unpack_from(MEM, addr + 8)[0]
+    return value
+
+
+def lift_char(addr: int) -> str:
+    return chr(lift_u32(addr))
+
+
+def _name_at(addr: int) -> str:
+    """A `wasm_name_t` (a case or field name: always ASCII in WIT)."""
+    size, data = QQ.unpack_from(MEM, addr)
+    return str(MEM[data : data + size], "ascii")
+
+
+def lift_enum(addr: int) -> str:
+    """The case name of an ``enum``."""
+    return _name_at(addr + 8)
+
+
+def lift_flags(addr: int) -> list[str]:
+    """The names of the flags that are set."""
+    size, data = QQ.unpack_from(MEM, addr + 8)
+    return [_name_at(data + i * NAME_SIZE) for i in range(size)]
+
+
+def lift_variant(addr: int) -> tuple[str, int]:
+    """(case name, address of its payload; 0 for a case without one) of a ``variant``."""
+    payload: int = Q.unpack_from(MEM, addr + 24)[0]
+    return _name_at(addr + 8), payload
+
+
+def lift_result(addr: int) -> tuple[bool, int]:
+    """(whether it is ``ok``, address of its payload; 0 for none) of a ``result``."""
+    is_ok, payload = QQ.unpack_from(MEM, addr + 8)
+    return bool(is_ok & 0xFF), payload
+
+
+def lift_record(addr: int, n: int) -> list[int]:
+    """The address of each of the n field values of a ``record``, in declaration order."""
+    data: int = Q.unpack_from(MEM, addr + 16)[0]
+    return [data + i * RECORD_ENTRY_SIZE + RECORD_VAL_OFFSET for i in range(n)]
+
+
 def lift_option(addr: int) -> int | None:
     """The address of the payload of an ``option``, or None for ``none``."""
     ptr: int = Q.unpack_from(MEM, addr + 8)[0]
@@ -234,6 +323,61 @@ def lower_s64(addr: int, value: int) -> None:
 
 def lower_u32(addr: int, value: int) -> None:
     KIND_WORD.pack_into(MEM, addr, K_U32, value)
+
+
+def _checked(value: int, low: int, high: int, what: str) -> int:
+    # The host's own values: out of range is a host bug, reported as a trap of the call.
+    if not low <= value <= high:
+        raise Trap(f"{value} is out of range for {what}")
+    return value
+
+
+def lower_u8(addr: int, value: int) -> None:
+    KIND_WORD.pack_into(MEM, addr, K_U8, _checked(value, 0, 0xFF, "u8"))
+
+
+def lower_u16(addr: int, value: int) -> None:
+    KIND_WORD.pack_into(MEM, addr, K_U16, _checked(value, 0, 0xFFFF, "u16"))
+
+
+def lower_s8(addr: int, value: int) -> None:
+    KIND_S64.pack_into(MEM, addr, K_S8, _checked(value, -0x80, 0x7F, "s8"))
+
+
+def lower_s16(addr: int, value: int) -> None:
+    KIND_S64.pack_into(MEM, addr, K_S16, _checked(value, -0x8000, 0x7FFF, "s16"))
+
+
+def lower_s32(addr: int, value: int) -> None:
+    KIND_S64.pack_into(MEM, addr, K_S32, _checked(value, -0x8000_0000, 0x7FFF_FFFF, "s32"))
+
+
+def lower_f32(addr: int, value: float) -> None:
+    KIND_F32.pack_into(MEM, addr, K_F32, value)
+
+
+def lower_f64(addr: int, value: float) -> None:
+    KIND_F64.pack_into(MEM, addr, K_F64, value)
+
+
+def lower_char(addr: int, value: str) -> None:
+    KIND_WORD.pack_into(MEM, addr, K_CHAR, ord(value))
+
+
+def lower_enum(addr: int, case: str) -> None:
+    MEM[addr] = K_ENUM
+    name = case.encode()
+    byte_vec_new(addr + 8, len(name), name)
+
+
+def lower_flags(addr: int, names: Sequence[bytes]) -> None:
+    """A ``flags`` value with the named flags set."""
+    MEM[addr] = K_FLAGS
+    valflags_new_uninit(addr + 8, len(names))
+    if names:
+        data: int = Q.unpack_from(MEM, addr + 16)[0]
+        for i, name in enumerate(names):
+            byte_vec_new(data + i * NAME_SIZE, len(name), name)
 
 
 def lower_string(addr: int, value: str) -> None:

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from kvredis.wasi.io.error import IoError
 from kvredis.wasi.io.poll import Waker
-from kvredis.wasi.io.streams import Ending, InputStream, OutputStream, StreamClosed
+from kvredis.wasi.io.streams import MAX_CHUNK, Ending, InputStream, OutputStream, StreamClosed
 
 DEFAULT_CAPACITY = 256 * 1024
 
@@ -123,6 +123,18 @@ class Pipe:
             return self._condition.wait_for(
                 lambda: bool(self._chunks) or self._writer.ended, timeout
             )
+
+    def chunks(self, size: int = MAX_CHUNK) -> Iterator[bytes]:
+        """For a host reader: what the writer writes, as it comes, until it ends cleanly;
+        `LastOperationFailed` when it ended with a failure."""
+        while True:
+            self.wait_readable()
+            try:
+                data = self.read(size)
+            except StreamClosed:
+                return
+            if data:
+                yield data
 
     def _take(self, length: int) -> bytes:
         parts: list[bytes] = []
