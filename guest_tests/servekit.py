@@ -13,7 +13,7 @@ from pathlib import Path
 import kvredis
 from kvredis.runtime.cache import load_component
 from kvredis.runtime.http_handler import GuestSettings, HttpHandler, RequestHead
-from kvredis.runtime.imports import describe
+from kvredis.runtime.inspect import describe
 
 
 def handler_for(

@@ -29,8 +29,8 @@ from kvredis.bindings import wasi_http
 from kvredis.core import KeyValueCore
 from kvredis.errors import ComponentLoadError, GuestTimeout, GuestTrap, KvredisError
 from kvredis.runtime.engine import deadline_ticks, engine
-from kvredis.runtime.imports import ComponentInfo, split_version
-from kvredis.runtime.instance import summarize
+from kvredis.runtime.faults import summarize
+from kvredis.runtime.inspect import ComponentInfo, split_version
 from kvredis.runtime.linking import WASI_VERSION_PREFIX, StoreState, linker_for
 from kvredis.wasi.cli import Sink, Stdio
 from kvredis.wasi.context import WasiContext

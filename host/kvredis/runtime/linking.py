@@ -25,7 +25,7 @@ from kvredis.adapters import PACKAGES
 from kvredis.adapters.wasi import WasiScope, add_wasi_to_linker
 from kvredis.bindings import WASI_MODULES
 from kvredis.core import KeyValueCore
-from kvredis.runtime.imports import ComponentInfo, split_version
+from kvredis.runtime.inspect import ComponentInfo, split_version
 from kvredis.wasi.context import WasiContext
 
 if TYPE_CHECKING:  # httpx takes ~150 ms to import: only a served request needs it
