@@ -38,8 +38,8 @@ import redis
 
 import guests
 from kvredis import Host
+from kvredis.backend.commands import COMPARE_AND_SET
 from kvredis.backend.null import NullBackend
-from kvredis.backend.redis import COMPARE_AND_SET
 from kvredis.embedded import server_binary
 from kvredis.runtime.instance import Instance
 

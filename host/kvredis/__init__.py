@@ -9,15 +9,16 @@ all subclasses of `KvredisError`. `Instance`, `WasiOptions` and `Limits` appear 
 The faces (the `kvredis` command, the pytest plugin, `run_conformance`) use only these
 names, and so can any tool: `parse_invoke` and `to_json` for the `NAME(ARGS)` text and JSON
 of `kvredis run --invoke`, `parse_size` and `parse_timeout` for limits given as text,
-`redact` and `redact_text` to show URLs without their passwords, `EmbeddedServer` for the
-embedded Valkey on its own, and the defaults `DEFAULT_DATA_DIR` and `DEFAULT_KEY_PREFIX`.
+`redact` and `redact_text` to show URLs without their passwords, `EmbeddedServer` and
+`EmbeddedCluster` for the embedded Valkey (or a local cluster of it) on its own, and the
+defaults `DEFAULT_DATA_DIR` and `DEFAULT_KEY_PREFIX`.
 """
 
 from kvredis.backend.settings import ConnectionSettings
 from kvredis.backend.urls import redact, redact_text
 
 # Last: the conformance runner is itself a face over the names above.
-from kvredis.embedded import DEFAULT_DATA_DIR, EmbeddedServer
+from kvredis.embedded import DEFAULT_DATA_DIR, EmbeddedCluster, EmbeddedServer
 from kvredis.errors import (
     ComponentError,
     ComponentLoadError,
@@ -60,6 +61,7 @@ __all__ = [
     "ComponentLoadError",
     "ConfigError",
     "ConnectionSettings",
+    "EmbeddedCluster",
     "EmbeddedServer",
     "EmbeddedServerError",
     "ExportNotFound",

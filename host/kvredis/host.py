@@ -19,11 +19,12 @@ from types import TracebackType
 from typing import Any
 
 from kvredis.backend.base import Backend, BackendError
-from kvredis.backend.redis import connect
+from kvredis.backend.connect import is_cluster, open_backend
 from kvredis.backend.settings import ConnectionSettings
 from kvredis.backend.urls import UrlError, check_url, redact
 from kvredis.core import DEFAULT_MAX_VALUE_BYTES, KeyValueCore, StoreConfig
-from kvredis.embedded import EmbeddedServer
+from kvredis.embedded import EmbeddedCluster, EmbeddedServer
+from kvredis.embedded.cluster import MAX_PRIMARIES
 from kvredis.errors import ConfigError, InvalidArguments, RedisUnavailable, UnsatisfiedImports
 from kvredis.layout import DEFAULT_TEMPLATE, KeyLayout, LayoutError
 from kvredis.runtime.cache import load_component
@@ -95,7 +96,11 @@ class Host:
             print(counter.run().stdout)
 
     `redis_url`: `redis://`, `rediss://` or `unix://`; None starts the embedded Valkey with
-    its data in `data_dir` (default `.kvredis/` of the working directory).
+    its data in `data_dir` (default `.kvredis/` of the working directory). A Redis Cluster
+    node's URL gets the cluster backend (found out by asking it; `?cluster=yes|no` forces it
+    either way, `?addr=host:port` names more nodes). `cluster`: with no URL, the embedded
+    cluster instead (True: the one of `data_dir`, or 3 primaries; a number: that many
+    primaries), each primary with one replica.
     `buckets`: when given, only these bucket identifiers open (others get `no-such-store`);
     a mapping may send a bucket to another server (`{"cache": "redis://..."}`, None for the
     default server). `read_only`: buckets whose every write gets `access-denied`.
@@ -124,8 +129,18 @@ class Host:
         connection: ConnectionSettings | None = None,
         data_dir: str | os.PathLike[str] | None = None,
         backend: Backend | None = None,
+        cluster: bool | int = False,
     ) -> None:
         self._settings = connection or ConnectionSettings()
+        if cluster is not False and (redis_url is not None or backend is not None):
+            raise ConfigError(
+                "cluster starts the embedded cluster, so it takes no redis_url or backend; "
+                "a URL of your own cluster gets the cluster backend by itself"
+            )
+        if not isinstance(cluster, bool | int):
+            raise ConfigError(
+                f"cluster must be True, False or a number of primaries, not {cluster!r}"
+            )
         if not isinstance(key_prefix, str):
             raise ConfigError(f"key_prefix must be a string, not {key_prefix!r}")
         try:
@@ -160,7 +175,8 @@ class Host:
         self._routes = routes
         self._data_dir = data_dir
         self._custom_backend = backend
-        self._server: EmbeddedServer | None = None
+        self._cluster = cluster
+        self._server: EmbeddedServer | EmbeddedCluster | None = None
         self._default_backend: Backend | None = None
         self._backends: list[Backend] = []
         self._core: KeyValueCore | None = None
@@ -191,7 +207,7 @@ class Host:
                 default = self._custom_backend
             else:
                 if self._redis_url is None:
-                    self._server = EmbeddedServer(self._data_dir)
+                    self._server = self._embedded()
                     self._redis_url = self._server.start()
                 default = self._open_backend(self._redis_url)
             by_url: dict[str, Backend] = {}
@@ -204,9 +220,17 @@ class Host:
             self.close()
             raise
 
+    def _embedded(self) -> EmbeddedServer | EmbeddedCluster:
+        if self._cluster is False:
+            return EmbeddedServer(self._data_dir)
+        primaries = None if self._cluster is True else int(self._cluster)
+        return EmbeddedCluster(self._data_dir, primaries)
+
     def _open_backend(self, url: str) -> Backend:
         try:
-            backend = connect(url, self._settings, max_value_bytes=self._config.max_value_bytes)
+            backend = open_backend(
+                url, self._settings, max_value_bytes=self._config.max_value_bytes
+            )
         except BackendError as exc:
             raise RedisUnavailable(f"cannot reach Redis at {redact(url)}: {exc.reason}") from None
         self._backends.append(backend)
@@ -235,6 +259,11 @@ class Host:
         if self._redis_url is None:
             raise ConfigError("this host runs on a custom backend and has no Redis URL")
         return self._redis_url
+
+    @property
+    def is_cluster(self) -> bool:
+        """Whether the default server is a Redis Cluster (connects on first use)."""
+        return is_cluster(self._started_backend())
 
     @property
     def url(self) -> str:
@@ -418,6 +447,21 @@ class Component:
                 out.read_text(errors="replace") if out.exists() else "",
                 err.read_text(errors="replace") if err.exists() else "",
             )
+
+
+def _check_cluster(cluster: object, redis_url: str | None, backend: Backend | None) -> None:
+    if not isinstance(cluster, bool | int) or (
+        not isinstance(cluster, bool) and not 1 <= cluster <= MAX_PRIMARIES
+    ):
+        raise ConfigError(
+            f"cluster must be True, False or a number of primaries from 1 to {MAX_PRIMARIES}, "
+            f"not {cluster!r}"
+        )
+    if cluster is not False and (redis_url is not None or backend is not None):
+        raise ConfigError(
+            "cluster starts the embedded cluster, so it takes no redis_url or backend; the "
+            "URL of a cluster of your own gets the cluster backend by itself"
+        )
 
 
 def _names(option: str, names: Iterable[str]) -> frozenset[str]:
