@@ -29,9 +29,11 @@ def binary(kind: str) -> str:
 class LocalCluster:
     """An embedded cluster (3 primaries, one replica each) of one server kind, in `workdir`."""
 
-    def __init__(self, kind: str, workdir: Path, primaries: int = 3) -> None:
+    def __init__(
+        self, kind: str, workdir: Path, primaries: int = 3, *, persist: bool = False
+    ) -> None:
         self.kind = kind
-        self.embedded = EmbeddedCluster(workdir, primaries, binary=binary(kind), persist=False)
+        self.embedded = EmbeddedCluster(workdir, primaries, binary=binary(kind), persist=persist)
         self.url = ""
         self.password = ""
 
@@ -42,6 +44,12 @@ class LocalCluster:
 
     def stop(self) -> None:
         self.embedded.stop()
+
+    def __enter__(self) -> LocalCluster:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
 
     @property
     def seed_url(self) -> str:

@@ -30,12 +30,8 @@ pytest_plugins = ["pytester"]
 def cluster(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalCluster]:
-    local = LocalCluster(request.param, tmp_path_factory.mktemp(f"cluster-{request.param}"))
-    local.start()
-    try:
+    with LocalCluster(request.param, tmp_path_factory.mktemp(f"cluster-{request.param}")) as local:
         yield local
-    finally:
-        local.stop()
 
 
 @pytest.fixture

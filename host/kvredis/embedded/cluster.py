@@ -6,7 +6,9 @@ clients), so each node listens on 127.0.0.1 only, on ports chosen free when the 
 first made, and answers nobody without the cluster's random password. Its data lives in
 `.kvredis/cluster/` (the data directory's `cluster/`), under the same trust rule and the same
 supervisor as the embedded server: the first process to need it owns it and starts it,
-others share it through `server.url`, and it stops when the last of them is done.
+others share it through `server.url`, and it stops when the last of them is done. A node
+that dies (kill -9) is failed over to its replica by the cluster, and started again by the
+supervisor a few seconds later, when it rejoins as the new primary's replica.
 
 `cluster.json` keeps the password and the ports, so the cluster starts again on the same
 ports, where its nodes find each other (they remember each other's addresses).
@@ -25,7 +27,7 @@ from typing import Any
 
 from kvredis.embedded._supervisor import URL_FILE
 from kvredis.embedded.cluster_form import Node, form, wait_serving
-from kvredis.embedded.config import cluster_node_config, node_files
+from kvredis.embedded.config import CLUSTER_NODE_TIMEOUT_MS, cluster_node_config, node_files
 from kvredis.embedded.datadir import LOCKS_AND_URL, DataDir
 from kvredis.embedded.server import (
     DEFAULT_DATA_DIR,
@@ -40,6 +42,10 @@ CLUSTER_DIR = "cluster"
 STATE = "cluster.json"
 DEFAULT_PRIMARIES = 3
 MAX_PRIMARIES = 32
+# A node that ends on its own is started again this much later: its replica has taken over
+# by then (see CLUSTER_NODE_TIMEOUT_MS), so it comes back as a replica, never as a primary
+# that lost its latest writes.
+RESTART_AFTER_S = 3 * CLUSTER_NODE_TIMEOUT_MS / 1000
 # Forming a new cluster (nodes meeting, replicas syncing) takes seconds on a busy machine.
 _FORM_TIMEOUT_S = 60.0
 
@@ -124,7 +130,7 @@ class EmbeddedCluster(SupervisedServer):
             data.create(files["log"])
             confs.append(files["conf"])
         binary = self.binary or server_binary()
-        self._process = self._start_supervisor(binary, None, data, confs)
+        self._process = self._start_supervisor(binary, None, data, confs, RESTART_AFTER_S)
         nodes = _nodes(state)
         try:
             deadline = time.monotonic() + _FORM_TIMEOUT_S

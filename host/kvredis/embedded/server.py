@@ -168,9 +168,15 @@ class SupervisedServer:
                 os.close(fd)
 
     def _start_supervisor(
-        self, binary: Path, socket_dir: Path | None, data: DataDir, confs: Sequence[str] = ()
+        self,
+        binary: Path,
+        socket_dir: Path | None,
+        data: DataDir,
+        confs: Sequence[str] = (),
+        restart_after_s: float = 0.0,
     ) -> subprocess.Popen[bytes]:
-        """The supervisor of the servers of `confs` (default the one `valkey.conf`)."""
+        """The supervisor of the servers of `confs` (default the one `valkey.conf`); one
+        that ends on its own is started again `restart_after_s` later (0: never)."""
         assert self._lock_fd is not None
         # -I -S: the supervisor needs only the standard library, so it starts fast. It and
         # the servers inherit the data directory's lock and hold it until they are down.
@@ -185,6 +191,7 @@ class SupervisedServer:
                     os.fspath(socket_dir) if socket_dir is not None else "",
                     str(data.fd),
                     str(self._lock_fd),
+                    str(restart_after_s),
                     *confs,
                 ],
                 stdin=subprocess.PIPE,
