@@ -114,3 +114,59 @@ class LocalCluster:
 
     def wait_primary(self, port: int, timeout: float = 30) -> None:
         wait_until(lambda: port in self.primaries(), timeout, f"{port} to be a primary")
+
+
+class SlotMove:
+    """A slot moving, keys and all, to another primary, as `redis-cli --cluster reshard`
+    moves it: `begin`, `keys` (some or all of them), `end`."""
+
+    def __init__(self, cluster: LocalCluster, slot: int) -> None:
+        self.cluster = cluster
+        self.slot = slot
+        self.source_port = next(p for a, b, p, _ in cluster.layout() if a <= slot <= b)
+        self.target_port = next(p for p in cluster.primaries() if p != self.source_port)
+        self.source = cluster.node(self.source_port)
+        self.target = cluster.node(self.target_port)
+
+    def _id(self, node: redis.Redis) -> str:
+        return str(node.execute_command("CLUSTER", "MYID").decode())
+
+    def begin(self) -> SlotMove:
+        self.target.execute_command(
+            "CLUSTER", "SETSLOT", self.slot, "IMPORTING", self._id(self.source)
+        )
+        self.source.execute_command(
+            "CLUSTER", "SETSLOT", self.slot, "MIGRATING", self._id(self.target)
+        )
+        return self
+
+    def keys(self, count: int | None = None) -> list[bytes]:
+        """Move `count` keys of the slot (all when None); the keys moved."""
+        moved: list[bytes] = []
+        while count is None or len(moved) < count:
+            batch = 100 if count is None else min(100, count - len(moved))
+            keys = self.source.execute_command("CLUSTER", "GETKEYSINSLOT", self.slot, batch)
+            if not keys:
+                break
+            self.source.execute_command(
+                "MIGRATE", "127.0.0.1", self.target_port, "", 0, 5000,
+                "AUTH", self.cluster.password, "KEYS", *keys,
+            )  # fmt: skip
+            moved += keys
+        return moved
+
+    def end(self) -> None:
+        """Move the rest, give the slot to the target, and wait until every primary says so."""
+        self.keys()
+        target_id = self._id(self.target)
+        for node in (self.target, self.source):
+            node.execute_command("CLUSTER", "SETSLOT", self.slot, "NODE", target_id)
+        wait_until(self._known_everywhere, 30, f"every primary to see slot {self.slot} moved")
+
+    def _known_everywhere(self) -> bool:
+        for port in self.cluster.primaries():
+            layout = self.cluster.node(port).execute_command("CLUSTER", "SLOTS")
+            owners = [int(e[2][1]) for e in layout if int(e[0]) <= self.slot <= int(e[1])]
+            if owners != [self.target_port]:
+                return False
+        return True

@@ -16,7 +16,7 @@ import pytest
 from redis.cluster import RedisCluster
 
 import servers
-from clusterkit import LocalCluster
+from clusterkit import LocalCluster, SlotMove
 from faultkit import one
 from kvredis import Component, ConnectionSettings, Host
 from kvredis.backend.hashslots import key_slot
@@ -178,6 +178,35 @@ def test_a_hash_tag_layout_lists_and_batches_on_one_node(clean: LocalCluster) ->
         assert found == {"asked": 200, "found": 200}
 
 
+def test_a_slot_half_way_through_a_migration_is_followed_key_by_key(
+    clean: LocalCluster, faults: Path
+) -> None:
+    """ASK for a key already moved, TRYAGAIN for a batch whose keys lie on two nodes: the
+    guest sees none of it."""
+    keys = [f"{{t}}{i}" for i in range(20)]  # one hash tag: one slot
+    with Host(clean.url) as host:
+        guest = host.load(faults)
+        assert one(guest, "mig", "set-many", [[k, "01"] for k in keys]) == {"ok": None}
+        move = SlotMove(clean, key_slot(b"t")).begin()
+        moved = move.keys(10)
+        assert len(moved) == 10
+        moved_key = moved[0].decode().removeprefix("mig:")
+        staying = next(k for k in keys if f"mig:{k}".encode() not in moved)
+        assert one(guest, "mig", "get", moved_key) == {"ok": "01"}
+        assert one(guest, "mig", "get", staying) == {"ok": "01"}
+        assert one(guest, "mig", "set-many", [[k, f"{i:02x}"] for i, k in enumerate(keys)]) == {
+            "ok": None
+        }
+        found = one(guest, "mig", "get-many", [*keys, "{t}missing"])["ok"]
+        assert found == [*([k, f"{i:02x}"] for i, k in enumerate(keys)), None]
+        assert one(guest, "mig", "delete-many", [moved_key, staying]) == {"ok": None}
+        move.end()
+        found = one(guest, "mig", "get-many", keys)["ok"]
+    gone = {moved_key, staying}
+    assert found == [None if k in gone else [k, f"{i:02x}"] for i, k in enumerate(keys)]
+    assert clean.node(move.target_port).get(f"mig:{keys[5]}".encode()) == bytes([5])
+
+
 # --- choosing the backend ---------------------------------------------------------------------
 
 
@@ -245,6 +274,23 @@ def test_a_write_no_replica_confirms_in_time_tells_the_guest_and_stays_written(
         assert "it stays written there" in outcome["message"]
         assert clean.node(primary).get("w:k") == b"\x02"
         assert one(guest, "w", "set", "k", "03") == {"ok": None}
+
+
+def test_wait_replicas_on_a_standalone_server_without_replicas_answers_each_write(
+    valkey_server: servers.ServerProcess, faults: Path
+) -> None:
+    """--wait-replicas is not only for clusters: a server with fewer replicas than asked
+    for makes every write an error, within the budget, with the write kept."""
+    settings = ConnectionSettings(wait_replicas=1, op_budget_ms=300)
+    with Host(valkey_server.url, connection=settings) as host:
+        guest = host.load(faults)
+        outcome = one(guest, "w", "increment", "n", 5)
+        assert outcome["err"] == "other"
+        assert "increment: written on unix://" in outcome["message"]
+        assert "only 0 of 1 replicas confirmed it in time" in outcome["message"]
+        assert one(guest, "w", "get", "n") == {"ok": b"5".hex()}
+        assert one(guest, "w", "exists", "n") == {"ok": True}  # reads wait for nothing
+    assert valkey_server.client().get("w:n") == b"5"
 
 
 # --- the pytest plugin ------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import servers
-from clusterkit import LocalCluster
+from clusterkit import LocalCluster, SlotMove
 from kvredis import ConnectionSettings, Host
 from kvredis.backend.hashslots import key_slot
 from kvredis.conformance import guest_path
@@ -147,37 +147,9 @@ def test_a_listing_across_a_resharding_says_so_and_a_new_one_sees_every_key(
 
         first = call("list-page")["ok"]
         assert first["cursor"] is not None
-        move_a_slot(cluster, next(key_slot(f"r:{key}".encode()) for key in sorted(keys)))
+        SlotMove(cluster, key_slot(f"r:{min(keys)}".encode())).begin().end()
         stale = call("list-page", first["cursor"])
         assert stale["err"] == "other", stale
         assert "layout changed since this listing began" in stale["message"]
         listed = call("list-all")["ok"]["keys"]
     assert sorted(listed) == sorted(keys)
-
-
-def move_a_slot(cluster: LocalCluster, slot: int) -> None:
-    """Move `slot`, keys and all, to another primary, as `redis-cli --cluster reshard` does."""
-    source_port = next(p for first, last, p, _ in cluster.layout() if first <= slot <= last)
-    target_port = next(p for p in cluster.primaries() if p != source_port)
-    source, target = cluster.node(source_port), cluster.node(target_port)
-    source_id = source.execute_command("CLUSTER", "MYID").decode()
-    target_id = target.execute_command("CLUSTER", "MYID").decode()
-    target.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", source_id)
-    source.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", target_id)
-    while keys := source.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 100):
-        source.execute_command(
-            "MIGRATE", "127.0.0.1", target_port, "", 0, 5000,
-            "AUTH", cluster.password, "KEYS", *keys,
-        )  # fmt: skip
-    for node in (target, source):
-        node.execute_command("CLUSTER", "SETSLOT", slot, "NODE", target_id)
-
-    def everyone_knows() -> bool:
-        for port in cluster.primaries():
-            layout = cluster.node(port).execute_command("CLUSTER", "SLOTS")
-            owner = [int(e[2][1]) for e in layout if int(e[0]) <= slot <= int(e[1])]
-            if owner != [target_port]:
-                return False
-        return True
-
-    wait_until(everyone_knows, 30, f"every primary to see slot {slot} moved")

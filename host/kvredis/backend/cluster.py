@@ -327,28 +327,32 @@ class ClusterBackend(KeyCommands):
         write: bool,
     ) -> None:
         """Send `command(positions)` for the keys of each slot, pipelined per node, until
-        every slot has its answer (`accept`); redirections are followed as for one key."""
+        every group of keys has its answer (`accept`); redirections are followed as for one
+        key. The keys of a slot being migrated may lie on two nodes, which a multi-key
+        command refuses (TRYAGAIN): they are then sent one command per key, each to where
+        its key is."""
         if not keys:
             return
         deadline = time.monotonic() + self._budget_s
-        pending = group_by_slot(keys)
+        pending = dict(enumerate(group_by_slot(keys).items()))  # group -> (slot, positions)
+        groups = len(pending)
         asks: dict[int, Address] = {}
         last: BackendError | None = None
         for _ in range(MAX_REDIRECTS):
             by_node: dict[Address, list[int]] = {}
-            for slot in pending:
-                node = asks.get(slot) or self._owner(slot, deadline, what)
-                by_node.setdefault(node, []).append(slot)
+            for group, (slot, _) in pending.items():
+                node = asks.get(group) or self._owner(slot, deadline, what)
+                by_node.setdefault(node, []).append(group)
             asking, asks = asks, {}
-            for node, slots in by_node.items():
+            for node, node_groups in by_node.items():
                 pool = self._pool(node)
                 commands: list[Sequence[bytes | str | int]] = []
                 bounds: list[ReplyBound] = []
-                for slot in slots:
-                    if slot in asking:
+                for group in node_groups:
+                    if group in asking:
                         commands.append(_ASKING)
                         bounds.append(pool.single_value)
-                    args, bound = command(pending[slot])
+                    args, bound = command(pending[group][1])
                     commands.append(args)
                     bounds.append(bound)
                 try:
@@ -356,23 +360,32 @@ class ClusterBackend(KeyCommands):
                         commands, bounds, idempotent=True, what=what, deadline=deadline, write=write
                     )
                 except GaveUp as exc:
+                    slots = [pending[group][0] for group in node_groups]
                     self._after_unreachable(exc, node, slots, deadline)
                     last = exc
                     continue
                 answers = iter(replies)
-                for slot in slots:
-                    if slot in asking:
+                for group in node_groups:
+                    if group in asking:
                         next(answers)  # ASKING's OK
                     reply = next(answers)
+                    slot, positions = pending[group]
                     if not isinstance(reply, redis_errors.ResponseError):
-                        accept(pending.pop(slot), reply, pool)
+                        accept(positions, reply, pool)
+                        del pending[group]
                         continue
                     if not isinstance(reply, _REROUTED) or time.monotonic() >= deadline:
                         raise pool.failed(what, reply)
                     last = pool.failed(what, reply)
+                    if isinstance(reply, redis_errors.TryAgainError) and len(positions) > 1:
+                        del pending[group]
+                        for position in positions:
+                            pending[groups] = (slot, [position])
+                            groups += 1
+                        continue
                     target = self._reroute(reply, slot, node, deadline)
                     if target is not None:
-                        asks[slot] = target
+                        asks[group] = target
             if not pending:
                 return
             if time.monotonic() >= deadline:
