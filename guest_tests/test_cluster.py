@@ -210,6 +210,16 @@ def test_a_slot_half_way_through_a_migration_is_followed_key_by_key(
 # --- choosing the backend ---------------------------------------------------------------------
 
 
+def test_seed_nodes_in_addr_stand_in_for_a_first_node_that_is_down(clean: LocalCluster) -> None:
+    down = servers.free_port()
+    live = "&".join(f"addr=127.0.0.1:{port}" for port in clean.ports[1:])
+    url = f"redis://:{clean.password}@127.0.0.1:{down}?{live}"
+    with Host(url) as host:
+        assert host.is_cluster
+        assert ops(host, "draft2", "seeds", "set", "k", "v") == {"ok": None}
+    assert clean.client().get("seeds:k") == b"v"
+
+
 def test_cluster_no_speaks_to_one_node_and_explains_a_redirection(
     clean: LocalCluster, tmp_path: Path
 ) -> None:

@@ -117,7 +117,7 @@ class ClusterBackend(KeyCommands):
         with self._refresh_lock:
             if self._generation != seen and self._topology is not None:
                 return self._topology
-            failure: BackendError | None = None
+            reason = "no node answered in time"
             for node in self._candidates(avoid):
                 if time.monotonic() >= deadline:
                     break
@@ -126,12 +126,12 @@ class ClusterBackend(KeyCommands):
                 except NotACluster:
                     raise
                 except BackendError as exc:
-                    failure = exc
+                    reason = exc.reason
                     continue
                 if topology.covered:
                     self._adopt(topology)
                     return topology
-            reason = failure.reason if failure is not None else "no node answered in time"
+                reason = f"{node[0]}:{node[1]} serves no slot yet"
             raise BackendError(
                 f"cannot read the layout of the cluster at {self.display_url} from any of its "
                 f"nodes ({reason})",
