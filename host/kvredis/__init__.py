@@ -10,8 +10,9 @@ The faces (the `kvredis` command, the pytest plugin, `run_conformance`) use only
 names, and so can any tool: `parse_invoke` and `to_json` for the `NAME(ARGS)` text and JSON
 of `kvredis run --invoke`, `parse_size` and `parse_timeout` for limits given as text,
 `run_with_deadline` to wait for guest code no longer than a timeout, `redact` and
-`redact_text` to show URLs without their passwords, `EmbeddedServer` for the embedded Valkey
-on its own, and the defaults `DEFAULT_DATA_DIR` and `DEFAULT_KEY_PREFIX`.
+`redact_text` to show URLs without their passwords, `EmbeddedServer` and `EmbeddedCluster`
+for the embedded Valkey (or a local cluster of it) on its own, and the defaults
+`DEFAULT_DATA_DIR` and `DEFAULT_KEY_PREFIX`.
 
 `import kvredis` loads neither wasmtime nor redis: each name is imported from its module the
 first time it is used, so a tool that imports kvredis and never runs a component (a pytest
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
     from kvredis.backend.settings import ConnectionSettings
     from kvredis.backend.urls import redact, redact_text
     from kvredis.conformance import run_conformance
-    from kvredis.embedded import DEFAULT_DATA_DIR, EmbeddedServer
+    from kvredis.embedded import DEFAULT_DATA_DIR, EmbeddedCluster, EmbeddedServer
     from kvredis.host import (
         DEFAULT_KEY_PREFIX,
         Component,
@@ -66,6 +67,7 @@ _LAZY = {
     "redact_text": "kvredis.backend.urls",
     "run_conformance": "kvredis.conformance",
     "DEFAULT_DATA_DIR": "kvredis.embedded",
+    "EmbeddedCluster": "kvredis.embedded",
     "EmbeddedServer": "kvredis.embedded",
     "DEFAULT_KEY_PREFIX": "kvredis.host",
     "Component": "kvredis.host",
@@ -106,6 +108,7 @@ __all__ = [
     "ComponentLoadError",
     "ConfigError",
     "ConnectionSettings",
+    "EmbeddedCluster",
     "EmbeddedServer",
     "EmbeddedServerError",
     "ExportNotFound",

@@ -24,7 +24,8 @@ from kvredis.backend.base import Backend, BackendError
 from kvredis.backend.settings import ConnectionSettings
 from kvredis.backend.urls import UrlError, check_url, redact
 from kvredis.core import DEFAULT_MAX_VALUE_BYTES, KeyValueCore, StoreConfig
-from kvredis.embedded import EmbeddedServer
+from kvredis.embedded import EmbeddedCluster, EmbeddedServer
+from kvredis.embedded.cluster import MAX_PRIMARIES
 from kvredis.errors import ConfigError, InvalidArguments, RedisUnavailable, UnsatisfiedImports
 from kvredis.layout import DEFAULT_TEMPLATE, KeyLayout, LayoutError
 from kvredis.runtime.cache import load_component
@@ -96,7 +97,11 @@ class Host:
             print(counter.run().stdout)
 
     `redis_url`: `redis://`, `rediss://` or `unix://`; None starts the embedded Valkey with
-    its data in `data_dir` (default `.kvredis/` of the working directory).
+    its data in `data_dir` (default `.kvredis/` of the working directory). A Redis Cluster
+    node's URL gets the cluster backend (found out by asking it; `?cluster=yes|no` forces it
+    either way, `?addr=host:port` names more nodes). `cluster`: with no URL, the embedded
+    cluster instead (True: the one of `data_dir`, or 3 primaries; a number: that many
+    primaries), each primary with one replica.
     `buckets`: when given, only these bucket identifiers open (others get `no-such-store`);
     a mapping may send a bucket to another server (`{"cache": "redis://..."}`, None for the
     default server). `read_only`: buckets whose every write gets `access-denied`.
@@ -125,8 +130,18 @@ class Host:
         connection: ConnectionSettings | None = None,
         data_dir: str | os.PathLike[str] | None = None,
         backend: Backend | None = None,
+        cluster: bool | int = False,
     ) -> None:
         self._settings = connection or ConnectionSettings()
+        if cluster is not False and (redis_url is not None or backend is not None):
+            raise ConfigError(
+                "cluster starts the embedded cluster, so it takes no redis_url or backend; "
+                "a URL of your own cluster gets the cluster backend by itself"
+            )
+        if not isinstance(cluster, bool | int):
+            raise ConfigError(
+                f"cluster must be True, False or a number of primaries, not {cluster!r}"
+            )
         if not isinstance(key_prefix, str):
             raise ConfigError(f"key_prefix must be a string, not {key_prefix!r}")
         try:
@@ -161,9 +176,10 @@ class Host:
         self._routes = routes
         self._data_dir = data_dir
         self._custom_backend = backend
+        self._cluster = cluster
         if backend is None and _REDIS_BACKEND not in sys.modules:
             _import_in_background(_REDIS_BACKEND)  # while a component loads, a server starts
-        self._server: EmbeddedServer | None = None
+        self._server: EmbeddedServer | EmbeddedCluster | None = None
         self._default_backend: Backend | None = None
         self._backends: list[Backend] = []
         self._core: KeyValueCore | None = None
@@ -194,7 +210,7 @@ class Host:
                 default = self._custom_backend
             else:
                 if self._redis_url is None:
-                    self._server = EmbeddedServer(self._data_dir)
+                    self._server = self._embedded()
                     self._redis_url = self._server.start()
                 default = self._open_backend(self._redis_url)
             by_url: dict[str, Backend] = {}
@@ -207,11 +223,19 @@ class Host:
             self.close()
             raise
 
+    def _embedded(self) -> EmbeddedServer | EmbeddedCluster:
+        if self._cluster is False:
+            return EmbeddedServer(self._data_dir)
+        primaries = None if self._cluster is True else int(self._cluster)
+        return EmbeddedCluster(self._data_dir, primaries)
+
     def _open_backend(self, url: str) -> Backend:
-        from kvredis.backend.redis import connect  # noqa: PLC0415 - see _REDIS_BACKEND
+        from kvredis.backend.connect import open_backend  # noqa: PLC0415 - see _REDIS_BACKEND
 
         try:
-            backend = connect(url, self._settings, max_value_bytes=self._config.max_value_bytes)
+            backend = open_backend(
+                url, self._settings, max_value_bytes=self._config.max_value_bytes
+            )
         except BackendError as exc:
             raise RedisUnavailable(f"cannot reach Redis at {redact(url)}: {exc.reason}") from None
         self._backends.append(backend)
@@ -240,6 +264,13 @@ class Host:
         if self._redis_url is None:
             raise ConfigError("this host runs on a custom backend and has no Redis URL")
         return self._redis_url
+
+    @property
+    def is_cluster(self) -> bool:
+        """Whether the default server is a Redis Cluster (connects on first use)."""
+        from kvredis.backend.connect import is_cluster  # noqa: PLC0415 - see _REDIS_BACKEND
+
+        return is_cluster(self._started_backend())
 
     @property
     def url(self) -> str:
@@ -425,10 +456,10 @@ class Component:
             )
 
 
-# The Redis backend, and redis-py with it, take about as long to import (≈80 ms) as loading a
-# component and starting the embedded server, which mostly wait outside Python: a Host that
-# will need it imports it in the background as soon as it is made.
-_REDIS_BACKEND = "kvredis.backend.redis"
+# The Redis backends, and redis-py with them, take about as long to import (≈80 ms) as loading
+# a component and starting the embedded server, which mostly wait outside Python: a Host that
+# will need them imports them in the background as soon as it is made.
+_REDIS_BACKEND = "kvredis.backend.connect"
 
 
 def _import_in_background(module: str) -> None:
@@ -440,6 +471,21 @@ def _import_in_background(module: str) -> None:
     # Only a head start: with no thread to spare, the import happens when it is needed.
     with contextlib.suppress(RuntimeError):
         threading.Thread(target=target, name="kvredis-import", daemon=True).start()
+
+
+def _check_cluster(cluster: object, redis_url: str | None, backend: Backend | None) -> None:
+    if not isinstance(cluster, bool | int) or (
+        not isinstance(cluster, bool) and not 1 <= cluster <= MAX_PRIMARIES
+    ):
+        raise ConfigError(
+            f"cluster must be True, False or a number of primaries from 1 to {MAX_PRIMARIES}, "
+            f"not {cluster!r}"
+        )
+    if cluster is not False and (redis_url is not None or backend is not None):
+        raise ConfigError(
+            "cluster starts the embedded cluster, so it takes no redis_url or backend; the "
+            "URL of a cluster of your own gets the cluster backend by itself"
+        )
 
 
 def _names(option: str, names: Iterable[str]) -> frozenset[str]:

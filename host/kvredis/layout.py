@@ -9,6 +9,11 @@ can share the data.
 
 A template without ``{bucket}`` puts every bucket in one namespace; the empty template is the
 raw layout of wasmCloud's keyvalue-redis provider (keys as given, bucket ignored).
+
+``{{bucket}}`` puts the bucket part in a Redis Cluster hash tag (``{counter}:hits``): every key
+of a bucket then hashes to one slot, so its batches and listings go to one node, and that
+node alone holds the bucket. ``{`` and ``}`` are escaped in the bucket part, so the tag is
+always the whole bucket name (the empty bucket's tag is empty, which Redis ignores).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from dataclasses import dataclass
 
 DEFAULT_TEMPLATE = "{bucket}:"
 BUCKET_FIELD = "{bucket}"
+HASH_TAG_FIELD = "{{bucket}}"
 _GLOB_SPECIAL = frozenset(b"*?[]\\")
 
 
@@ -31,24 +37,35 @@ class KeyLayout:
     def __post_init__(self) -> None:
         if self.template.count(BUCKET_FIELD) > 1:
             raise LayoutError(f"key prefix {self.template!r} names {BUCKET_FIELD} more than once")
-        rest = self.template.replace(BUCKET_FIELD, "")
+        rest = self.template.replace(self.field, "")
         if "{" in rest or "}" in rest:
             raise LayoutError(
-                f"key prefix {self.template!r}: the only placeholder is {BUCKET_FIELD}"
+                f"key prefix {self.template!r}: the only placeholder is {BUCKET_FIELD} (or "
+                f"{HASH_TAG_FIELD}, the bucket as a Redis Cluster hash tag)"
             )
-        if self.template.endswith(BUCKET_FIELD):
+        if self.template.endswith(BUCKET_FIELD) and not self.hash_tag:
             raise LayoutError(
                 f"key prefix {self.template!r} needs a separator after {BUCKET_FIELD} "
                 f"(for example '{self.template}:'), or buckets and keys could run together"
             )
 
     @property
+    def hash_tag(self) -> bool:
+        """Whether the bucket part is a hash tag (all of a bucket's keys on one slot)."""
+        return HASH_TAG_FIELD in self.template
+
+    @property
+    def field(self) -> str:
+        """The placeholder as the template writes it."""
+        return HASH_TAG_FIELD if self.hash_tag else BUCKET_FIELD
+
+    @property
     def uses_bucket(self) -> bool:
         return BUCKET_FIELD in self.template
 
     def _escaped(self) -> frozenset[str]:
-        separator = self.template.split(BUCKET_FIELD, 1)[1][:1]
-        return frozenset("%:" + separator)
+        separator = self.template.split(self.field, 1)[1][:1]
+        return frozenset("%:" + separator + ("{}" if self.hash_tag else ""))
 
     def encode_bucket(self, bucket: str) -> str:
         escaped = self._escaped()
@@ -58,7 +75,10 @@ class KeyLayout:
         """The Redis key prefix of every key of `bucket`."""
         if not self.uses_bucket:
             return self.template.encode()
-        return self.template.replace(BUCKET_FIELD, self.encode_bucket(bucket)).encode()
+        encoded = self.encode_bucket(bucket)
+        if self.hash_tag:
+            return self.template.replace(HASH_TAG_FIELD, f"{{{encoded}}}").encode()
+        return self.template.replace(BUCKET_FIELD, encoded).encode()
 
 
 def glob_escape(raw: bytes) -> bytes:

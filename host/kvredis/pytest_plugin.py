@@ -1,8 +1,9 @@
 """pytest plugin (registered through the `pytest11` entry point): the `kvredis` fixture.
 
 One server per test session: the server of `--kvredis-url` or `REDIS_URL`, else an embedded
-Valkey with its data in the session's temporary directory. Every test starts with an empty
-database (FLUSHDB), so point `--kvredis-url` at a database you can wipe.
+Valkey with its data in the session's temporary directory (with `--kvredis-cluster`, the
+embedded cluster there). Every test starts with an empty database (FLUSHDB, on every primary
+of a Redis Cluster), so point `--kvredis-url` at a database you can wipe.
 
     def test_counter(kvredis):
         assert kvredis.run("counter.wasm").stdout == "1\\n"
@@ -15,7 +16,7 @@ it imports kvredis (wasmtime) and redis-py only when a test asks for the fixture
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ import pytest
 
 if TYPE_CHECKING:
     import redis
+    from redis.cluster import RedisCluster
 
     from kvredis import Component, Host, RunResult
 
@@ -34,7 +36,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="URL",
         default=None,
         help="Redis for the kvredis fixture (default: $REDIS_URL, else an embedded server); "
-        "its database is emptied before every test",
+        "its database is emptied before every test (every primary's, for a Redis Cluster)",
+    )
+    group.addoption(
+        "--kvredis-cluster",
+        action="store_true",
+        default=False,
+        help="run the kvredis fixture on the embedded cluster (3 primaries, one replica each) "
+        "instead of the embedded server",
     )
 
 
@@ -43,10 +52,20 @@ class _Session:
 
     def __init__(self, host: Host) -> None:
         import redis  # noqa: PLC0415 - loaded with the fixture, not with the plugin
+        from redis.cluster import RedisCluster  # noqa: PLC0415
 
         self.host = host
         self.url = host.redis_url
-        self.redis = redis.Redis.from_url(self.url)
+        self.redis: redis.Redis | RedisCluster
+        if host.is_cluster:
+            # Seeds beyond the URL's own node (?addr=) are kvredis's; redis-py finds them.
+            self.redis = RedisCluster.from_url(self.url.split("?", 1)[0])
+            self.flush: Callable[[], object] = lambda: self.redis.flushdb(
+                target_nodes=RedisCluster.PRIMARIES
+            )
+        else:
+            self.redis = redis.Redis.from_url(self.url)
+            self.flush = self.redis.flushdb
         self._compiled: dict[tuple[str, int], Component] = {}
 
     def load(self, path: str | os.PathLike[str]) -> Component:
@@ -66,7 +85,8 @@ class _Session:
 class KvredisFixture:
     """What a test gets: the server's URL, a redis-py client, and ways to run components.
 
-    `url`: the Redis URL (credentials included); `redis`: a redis-py client on it;
+    `url`: the Redis URL (credentials included); `redis`: a redis-py client on it (a
+    `redis.cluster.RedisCluster` when it is a Redis Cluster);
     `host`: the `kvredis.Host` components run on (default rules: every bucket, key layout
     `{bucket}:{key}`).
     """
@@ -76,7 +96,7 @@ class KvredisFixture:
         self._request = request
         self.host: Host = session.host
         self.url: str = session.url
-        self.redis: redis.Redis = session.redis
+        self.redis: redis.Redis | RedisCluster = session.redis
 
     def load(self, path: str | os.PathLike[str]) -> Component:
         """Load a component: compiled once per session, a fresh instance for each test."""
@@ -112,11 +132,14 @@ def _kvredis_session(
 ) -> Iterator[_Session]:
     from kvredis import Host, KvredisError  # noqa: PLC0415 - only a session that uses the fixture
 
+    cluster = bool(request.config.getoption("--kvredis-cluster"))
     url = request.config.getoption("--kvredis-url") or os.environ.get("REDIS_URL") or None
+    if cluster:
+        url = None  # the flag asks for the embedded cluster, whatever REDIS_URL says
     data_dir = None if url else tmp_path_factory.mktemp("kvredis-server")
     problem: str | None = None
     try:
-        host = Host(url, data_dir=data_dir).start()
+        host = Host(url, data_dir=data_dir, cluster=cluster).start()
     except KvredisError as exc:
         problem = str(exc)
     if problem is not None:
@@ -136,5 +159,5 @@ def _kvredis_session(
 @pytest.fixture
 def kvredis(_kvredis_session: _Session, request: pytest.FixtureRequest) -> KvredisFixture:
     """A Redis with an empty database, and a kvredis host on it."""
-    _kvredis_session.redis.flushdb()
+    _kvredis_session.flush()
     return KvredisFixture(_kvredis_session, request)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 
 class BackendError(Exception):
@@ -62,3 +62,17 @@ class Backend(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+B = TypeVar("B", bound=Backend)
+
+
+def pinged(backend: B) -> B:
+    """`backend`, checked with a round trip so a wrong URL fails here, not mid-guest; closed
+    when the check fails."""
+    try:
+        backend.ping()
+    except BackendError:
+        backend.close()
+        raise
+    return backend

@@ -18,6 +18,7 @@ import select
 import ssl
 import time
 from collections import deque
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -37,6 +38,9 @@ _CONNECTION_FAILURES = (redis_errors.ConnectionError, redis_errors.TimeoutError,
 # Failures that another attempt cannot cure: retrying only spends the guest's budget.
 _REFUSED = (redis_errors.AuthenticationError, redis_errors.AuthorizationError)
 _POLL_INPUT = select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP
+# The part of what is left of the budget (and of the response timeout) that a WAIT may take:
+# its answer must arrive before the read of it times out.
+_WAIT_SHARE = 0.8
 
 
 class ServerReplyError(BackendError):
@@ -45,6 +49,18 @@ class ServerReplyError(BackendError):
     def __init__(self, message: str, reply: redis_errors.ResponseError) -> None:
         super().__init__(message)
         self.reply = reply
+
+
+class GaveUp(BackendError):
+    """No attempt succeeded; `why` says whether the command may have run (MAYBE_APPLIED)."""
+
+    def __init__(self, message: str, why: GiveUp, reason: str | None = None) -> None:
+        super().__init__(message, reason)
+        self.why = why
+
+
+class ReplicasNotConfirmed(BackendError):
+    """A write ran, but fewer replicas than `wait_replicas` confirmed it before WAIT ended."""
 
 
 class ConnectionPool:
@@ -79,6 +95,7 @@ class ConnectionPool:
         self._policy = RetryPolicy(
             retries=settings.reconnect_retries, max_delay_s=settings.reconnect_max_delay_ms / 1000
         )
+        self.wait_replicas = settings.wait_replicas
         options.update(
             parser_class=functools.partial(BoundedReplyParser, max_value_bytes=max_value_bytes),
             socket_timeout=self._response_s,
@@ -139,16 +156,73 @@ class ConnectionPool:
         idempotent: bool,
         what: str,
         bound: ReplyBound | None = None,
+        deadline: float | None = None,
+        write: bool = False,
     ) -> Any:
         """Send one command and return its raw reply, within the operation budget.
 
         `what` names the operation in error messages ("GET", "swap"...). `bound` is what the
         reply may hold (default: one value, `single_value`); a bigger reply is cut unread. A
         command that is not idempotent is never sent twice once it may have reached the
-        server: when its reply is lost, the caller gets an error saying so.
+        server: when its reply is lost, the caller gets an error saying so. `deadline`
+        (time.monotonic()) replaces the budget for a caller that spends one budget on
+        several commands; `write` marks a write that `wait_replicas` waits for.
         """
-        bound = bound or self.single_value
-        deadline = time.monotonic() + self._budget_s
+        replies = self._exchange(
+            (args,), (bound or self.single_value,), idempotent, what, deadline, write
+        )
+        reply = replies[0]
+        if isinstance(reply, redis_errors.ResponseError):
+            raise self.failed(what, reply)
+        return reply
+
+    def failed(self, what: str, reply: redis_errors.ResponseError) -> ServerReplyError:
+        """The error for a command the server answered with an error reply."""
+        text = self._redact(str(reply))
+        if isinstance(reply, redis_errors.AskError):  # MOVED too; redis-py drops the word
+            kind = "MOVED" if isinstance(reply, redis_errors.MovedError) else "ASK"
+            text = (
+                f"{kind} {text} (from {self.display_url}: the key is on another node of a "
+                "Redis Cluster)"
+            )
+        return ServerReplyError(f"{what} failed: {text}", reply)
+
+    def pipeline(
+        self,
+        commands: Sequence[Sequence[bytes | str | int]],
+        bounds: Sequence[ReplyBound],
+        *,
+        idempotent: bool,
+        what: str,
+        deadline: float | None = None,
+        write: bool = False,
+        policy: RetryPolicy | None = None,
+    ) -> list[Any]:
+        """Send several commands in one round trip; their replies in order, an error reply
+        as its `ResponseError` (not raised). The rest as for `execute`; `policy` replaces
+        the retry policy (a caller with other places to try may want no retry at all)."""
+        return self._exchange(commands, bounds, idempotent, what, deadline, write, policy)
+
+    def _exchange(
+        self,
+        commands: Sequence[Sequence[bytes | str | int]],
+        bounds: Sequence[ReplyBound],
+        idempotent: bool,
+        what: str,
+        deadline: float | None,
+        write: bool,
+        policy: RetryPolicy | None = None,
+    ) -> list[Any]:
+        if deadline is None:
+            deadline = time.monotonic() + self._budget_s
+        waiting = write and self.wait_replicas > 0
+        if waiting:
+            commands, bounds = self._waiting_for_replicas(commands, bounds, deadline)
+        if len(bounds) > 1:
+            # One recv may hold the start of the next replies too, and the parser checks what
+            # it received against the bound of the reply it reads: each reply of a pipeline
+            # is held to what the whole pipeline may answer.
+            bounds = [_sum_of(bounds)] * len(bounds)
         attempts: Attempts | None = None
         while True:
             conn, reused = self._checkout(verify_idle=not idempotent)
@@ -159,18 +233,24 @@ class ConnectionPool:
                     shortened = self._bound_timeouts(conn, deadline)
                 parser = conn._parser
                 parser.deadline = deadline
-                parser.bound = bound
-                conn.send_packed_command(conn.pack_command(*args), check_health=False)
+                if len(commands) == 1:
+                    packed = conn.pack_command(*commands[0])
+                else:
+                    packed = conn.pack_commands(commands)
+                conn.send_packed_command(packed, check_health=False)
                 sent = True
-                reply = conn.read_response(disable_decoding=True)
-            except redis_errors.ResponseError as exc:
-                self._settle(conn, shortened)
-                raise ServerReplyError(f"{what} failed: {self._redact(str(exc))}", exc) from None
+                replies = []
+                for bound in bounds:
+                    parser.bound = bound
+                    try:
+                        replies.append(conn.read_response(disable_decoding=True))
+                    except redis_errors.ResponseError as exc:
+                        replies.append(exc)
             except _CONNECTION_FAILURES as exc:
                 _discard(conn)
                 self._flush_idle()
                 if attempts is None:
-                    attempts = self._policy.begin(deadline)
+                    attempts = (policy or self._policy).begin(deadline)
                 failure = failure_of(exc, sent=sent, reused=reused)
                 decision = attempts.after(failure, idempotent=idempotent, now=time.monotonic())
                 if decision.give_up is not None:
@@ -185,7 +265,36 @@ class ConnectionPool:
                 _discard(conn)
                 raise
             self._settle(conn, shortened)
-            return reply
+            if waiting:
+                self._check_replicas(replies.pop(), replies, what)
+            return replies
+
+    def _waiting_for_replicas(
+        self,
+        commands: Sequence[Sequence[bytes | str | int]],
+        bounds: Sequence[ReplyBound],
+        deadline: float,
+    ) -> tuple[list[Sequence[bytes | str | int]], list[ReplyBound]]:
+        """The commands followed by a WAIT that ends before the reply's wait would: WAIT
+        answers how many replicas had the writes when it returns."""
+        left = min(deadline - time.monotonic(), self._response_s)
+        wait_ms = max(1, int(left * 1000 * _WAIT_SHARE))
+        return (
+            [*commands, (b"WAIT", self.wait_replicas, wait_ms)],
+            [*bounds, self.single_value],
+        )
+
+    def _check_replicas(self, confirmed: Any, replies: list[Any], what: str) -> None:
+        if all(isinstance(reply, redis_errors.ResponseError) for reply in replies):
+            return  # nothing was written; the caller reports the error
+        if isinstance(confirmed, redis_errors.ResponseError):
+            raise self.failed(f"{what}: WAIT", confirmed)
+        if int(confirmed) < self.wait_replicas:
+            raise ReplicasNotConfirmed(
+                f"{what}: written on {self.display_url}, but only {int(confirmed)} of "
+                f"{self.wait_replicas} replicas confirmed it in time; it stays written there, "
+                "and is lost if that server fails before its replicas have it"
+            )
 
     def _settle(self, conn: AbstractConnection, shortened: bool) -> None:
         """Return a connection that is still in step with the server to the idle pool."""
@@ -202,24 +311,25 @@ class ConnectionPool:
             f"{what}: unexpected answer from {self.display_url} ({self._describe(exc)})"
         )
 
-    def _give_up(self, exc: BaseException, why: GiveUp, what: str) -> BackendError:
+    def _give_up(self, exc: BaseException, why: GiveUp, what: str) -> GaveUp:
         reason = self._describe(exc)
         url = self.display_url
         if why is GiveUp.REFUSED and isinstance(exc, _REFUSED):
             reason = f"refused the credentials ({reason})"
-            return BackendError(f"{what}: Redis at {url} {reason}", reason)
+            return GaveUp(f"{what}: Redis at {url} {reason}", why, reason)
         if why is GiveUp.REFUSED:
             reason = (
                 f"its TLS certificate is not trusted ({reason}); give the CA that signed it "
                 "with --tls-ca-cert (tls_ca_cert in ConnectionSettings)"
             )
-            return BackendError(f"{what}: Redis at {url}: {reason}", reason)
+            return GaveUp(f"{what}: Redis at {url}: {reason}", why, reason)
         if why is GiveUp.MAYBE_APPLIED:
-            return BackendError(
+            return GaveUp(
                 f"{what}: lost the connection to {url} after sending ({reason}); the command "
-                "may or may not have been applied, so it was not sent again"
+                "may or may not have been applied, so it was not sent again",
+                why,
             )
-        return BackendError(f"{what}: Redis at {url} is unavailable ({reason})", reason)
+        return GaveUp(f"{what}: Redis at {url} is unavailable ({reason})", why, reason)
 
     def _bound_timeouts(self, conn: AbstractConnection, deadline: float) -> bool:
         """Cut this attempt's timeouts to what is left of the budget; True if they were cut."""
@@ -238,6 +348,12 @@ class ConnectionPool:
 
     def _describe(self, exc: BaseException) -> str:
         return self._redact(str(exc) or type(exc).__name__)
+
+
+def _sum_of(bounds: Sequence[ReplyBound]) -> ReplyBound:
+    return ReplyBound(
+        sum(bound.elements for bound in bounds), sum(bound.data_bytes for bound in bounds)
+    )
 
 
 def failure_of(exc: BaseException, *, sent: bool, reused: bool) -> Failure:

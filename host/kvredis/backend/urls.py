@@ -1,12 +1,14 @@
-"""Redis URLs: the schemes and query parameters we accept, and redaction of credentials for
-every message."""
+"""Redis URLs: the schemes and query parameters we accept, the Redis Cluster parameters
+(`?cluster=yes|no`, `?addr=host:port` for more seed nodes, as go-redis reads them), and
+redaction of credentials for every message."""
 
 from __future__ import annotations
 
 import os
 import re
 from collections.abc import Callable
-from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
+from dataclasses import dataclass
+from urllib.parse import SplitResult, parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from kvredis.errors import ConfigError
 
@@ -77,11 +79,15 @@ def _query_problem(parts: SplitResult) -> str | None:
     seen: set[str] = set()
     for name, value in parse_qsl(parts.query, keep_blank_values=True):
         check = _QUERY_PARAMETERS.get(name) or (_TLS_QUERY_PARAMETERS.get(name) if tls else None)
+        if check is None and parts.scheme != "unix":
+            check = _CLUSTER_PARAMETERS.get(name)
         if check is None:
             if name in _TLS_QUERY_PARAMETERS:
                 return f"?{name} applies only to rediss:// URLs"
+            if name in _CLUSTER_PARAMETERS:
+                return f"?{name} applies only to redis:// and rediss:// URLs (a cluster speaks TCP)"
             return f"unknown query parameter ?{name[:40]}; {_ACCEPTED}"
-        if name in seen:
+        if name in seen and name not in _REPEATABLE:
             return f"?{name} is given twice"
         seen.add(name)
         problem = check(value)
@@ -90,6 +96,8 @@ def _query_problem(parts: SplitResult) -> str | None:
             return f"?{name}={shown}: {problem}"
     if "db" in seen and parts.scheme != "unix" and parts.path.strip("/"):
         return "the database is given twice, in the path and as ?db"
+    if "addr" in seen and ("cluster", "no") in parse_qsl(parts.query):
+        return "?addr names more cluster nodes, but ?cluster=no says this is no cluster"
     return None
 
 
@@ -112,6 +120,25 @@ def _file(value: str) -> str | None:
     return None if os.path.isfile(value) else "no such file"
 
 
+def _address(value: str) -> str | None:
+    try:
+        parse_address(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    """`host:port` (`[v6]:port` for IPv6) as (host, port); ValueError says what is wrong."""
+    host, sep, port = text.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not sep or not host or not port.isascii() or not port.isdigit():
+        raise ValueError("must be host:port")
+    if not 0 < int(port) < 65536:
+        raise ValueError("the port must be 1 to 65535")
+    return host, int(port)
+
+
 # The query parameters kvredis reads (redis-py applies them), and how each is checked.
 _QUERY_PARAMETERS: dict[str, Callable[[str], str | None]] = {
     "db": _database,
@@ -125,10 +152,59 @@ _TLS_QUERY_PARAMETERS: dict[str, Callable[[str], str | None]] = {
     "ssl_certfile": _file,
     "ssl_keyfile": _file,
 }
+# Redis Cluster: force the cluster backend on or off, and more seed nodes (go-redis's names).
+_CLUSTER_PARAMETERS: dict[str, Callable[[str], str | None]] = {
+    "cluster": _one_of("yes", "no"),
+    "addr": _address,
+}
+_REPEATABLE = frozenset({"addr"})
 _ACCEPTED = (
-    f"kvredis reads {', '.join(_QUERY_PARAMETERS)} and, in rediss:// URLs, "
-    f"{', '.join(_TLS_QUERY_PARAMETERS)}"
+    f"kvredis reads {', '.join(_QUERY_PARAMETERS)}, {', '.join(_CLUSTER_PARAMETERS)} and, in "
+    f"rediss:// URLs, {', '.join(_TLS_QUERY_PARAMETERS)}"
 )
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    """What a URL says about Redis Cluster. `url` is the URL without `?cluster` and `?addr`
+    (a connection to any node uses it); `mode` is True for `?cluster=yes`, False for
+    `?cluster=no`, None to find out from the server (also True when `?addr` is given);
+    `seeds` are the `?addr` nodes, in order."""
+
+    url: str
+    mode: bool | None
+    seeds: tuple[tuple[str, int], ...]
+
+
+def cluster_options(url: str) -> ClusterOptions:
+    """The cluster parameters of a URL that `check_url` accepted."""
+    parts = urlsplit(url)
+    kept, seeds = [], []
+    mode: bool | None = None
+    for pair in parts.query.split("&") if parts.query else []:
+        name, _, value = pair.partition("=")
+        name, value = unquote_plus(name), unquote_plus(value)
+        if name == "addr":
+            seeds.append(parse_address(value))
+        elif name == "cluster":
+            mode = value == "yes"
+        else:
+            kept.append(pair)  # byte-exact: a password keeps its encoding
+    if seeds and mode is None:
+        mode = True
+    base = urlunsplit(parts._replace(query="&".join(kept)))
+    if not parts.netloc and url.startswith(f"{parts.scheme}://"):
+        base = url.split("?", 1)[0] + (f"?{'&'.join(kept)}" if kept else "")
+    return ClusterOptions(base, mode, tuple(seeds))
+
+
+def with_address(url: str, host: str, port: int) -> str:
+    """`url` (redis:// or rediss://, no cluster parameters) pointed at another node: the
+    same credentials, database and query."""
+    parts = urlsplit(url)
+    userinfo, at, _ = parts.netloc.rpartition("@")
+    shown_host = f"[{host}]" if ":" in host else host
+    return urlunsplit(parts._replace(netloc=f"{userinfo}{at}{shown_host}:{port}"))
 
 
 def _hide_userinfo(userinfo: str) -> str:
@@ -162,7 +238,7 @@ def redact(url: str) -> str:
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
         query = urlencode(
-            [(k, _REDACTED if k.lower() in _SECRET_PARAMS else v) for k, v in pairs], safe="*"
+            [(k, _REDACTED if k.lower() in _SECRET_PARAMS else v) for k, v in pairs], safe="*:[]"
         )
     # Redis URLs have no use for a fragment; it can only be the tail of a password with '#'.
     fragment = _REDACTED if parts.fragment else ""

@@ -45,6 +45,7 @@ def execute(args: argparse.Namespace) -> int:
         redis_url=options.redis_url(args),
         connection=options.connection_settings(args),
         data_dir=args.data_dir,
+        cluster=args.cluster,
         version=args.version,
         junit=args.junit,
         select=args.select,

@@ -59,6 +59,13 @@ def whole_number(text: str) -> int:
     return value
 
 
+def positive(text: str) -> int:
+    value = whole_number(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("expected a number above zero, got 0")
+    return value
+
+
 def milliseconds(text: str) -> int:
     try:
         value = int(text)
@@ -99,6 +106,9 @@ _TUNING = (
     ("--op-timeout", "MS", milliseconds, "op_budget_ms",
      "budget for one keyvalue operation, retries included; past it the guest gets an "
      "`other` error (default {default})"),
+    ("--wait-replicas", "N", whole_number, "wait_replicas",
+     "after each write, WAIT until N replicas have it; a write fewer confirm within the "
+     "budget answers `other` (still written on the primary). Default {default}: no wait"),
 )  # fmt: skip
 
 
@@ -135,6 +145,14 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="read the URL from the first line of FILE, which only you may read (chmod 600)",
     )
+    where.add_argument(
+        "--cluster",
+        action="store_true",
+        help="use the embedded cluster (3 primaries with a replica each; started, or shared "
+        "with a `kvredis server --cluster` of the same data directory) instead of $REDIS_URL "
+        "or the embedded server. A URL of your own cluster needs no flag: kvredis asks the "
+        "server (?cluster=yes|no in the URL forces it)",
+    )
     defaults = ConnectionSettings()
     for flag, metavar, kind, field, meaning in _TUNING:
         default = getattr(defaults, field)
@@ -154,7 +172,10 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
 
 
 def redis_url(args: argparse.Namespace) -> str | None:
-    """The URL of --redis-url-file, else of --redis-url or REDIS_URL; None: embedded."""
+    """The URL of --redis-url-file, else of --redis-url or REDIS_URL; None: embedded (the
+    cluster with --cluster, which REDIS_URL does not override)."""
+    if args.cluster:
+        return None
     if args.redis_url_file is not None:
         return read_url_file(args.redis_url_file)
     url: str | None = args.redis_url

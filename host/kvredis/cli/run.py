@@ -34,6 +34,10 @@ examples:
   kvredis run --redis-url unix:///run/redis.sock app.wasm --verbose
                                                 words after COMPONENT go to the guest
   kvredis run --data-dir /tmp/kv app.wasm       embedded server, data in /tmp/kv
+  kvredis run --cluster app.wasm                embedded cluster, data in ./.kvredis/cluster/
+  kvredis run --redis-url 'redis://db1:6379?addr=db2:6379' --wait-replicas 1 app.wasm
+                                                a Redis Cluster (found out by asking db1; more
+                                                seed nodes as ?addr=), each write on a replica
   kvredis run --redis-url rediss://db:6380 --tls-ca-cert ca.pem app.wasm
   kvredis run --reconnect-retries 5 --reconnect-max-delay 1000 --connection-timeout 500 \\
               --response-timeout 2000 --op-timeout 5000 app.wasm
@@ -42,6 +46,8 @@ examples:
   kvredis run --bucket sessions=redis://db:6379/3 app.wasm   a bucket in database 3
   kvredis run --read-only config --key-prefix 'myapp:{bucket}:' app.wasm
   kvredis run --key-prefix '' app.wasm          raw keys, as wasmCloud's keyvalue-redis does
+  kvredis run --key-prefix '{{bucket}}:' app.wasm
+                                                each bucket on one cluster slot ({b}:k)
   kvredis run --max-value-size 1M app.wasm
   kvredis run --invoke 'bump("b", "k", 5)' app.wasm
   kvredis run --invoke 'ops#call("b", "get", ["k"])' app.wasm   a function of an interface
@@ -96,7 +102,8 @@ def add_parser(commands: options.Commands) -> None:
         metavar="TEMPLATE",
         default=DEFAULT_KEY_PREFIX,
         help=f"Redis key prefix; {{bucket}} is the encoded bucket name (default "
-        f"'{DEFAULT_KEY_PREFIX}'); '' keeps keys as given, ignoring the bucket",
+        f"'{DEFAULT_KEY_PREFIX}'); '' keeps keys as given, ignoring the bucket; "
+        "{{bucket}} makes the bucket a Redis Cluster hash tag (one slot per bucket)",
     )
     kv.add_argument(
         "--max-value-size",
@@ -165,6 +172,7 @@ def execute(args: argparse.Namespace) -> int:
         max_value_size=args.max_value_size,
         connection=options.connection_settings(args),
         data_dir=args.data_dir,
+        cluster=args.cluster,
     )
     wasi = WasiOptions(
         program=Path(args.component).name,

@@ -155,12 +155,14 @@ def run_conformance(
     junit: str | None = None,
     select: str | None = None,
     out: TextIO | None = None,
+    cluster: bool = False,
 ) -> int:
     """The `kvredis conformance` command; returns its exit status (1 on any failure).
 
-    Without `redis_url` the embedded server runs, its data in `data_dir` (default: a
-    throwaway directory). With `junit`, JUnit XML is written there, also when setup fails
-    (a failed `setup` case naming the error), before the error is raised.
+    Without `redis_url` the embedded server runs (the embedded cluster with `cluster`), its
+    data in `data_dir` (default: a throwaway directory). With `junit`, JUnit XML is written
+    there, also when setup fails (a failed `setup` case naming the error), before the error
+    is raised.
     """
     out = out or sys.stdout
     if junit and not Path(junit).resolve().parent.is_dir():
@@ -173,7 +175,9 @@ def run_conformance(
         results.append(result)
         printer(result)
 
-    target = redact(redis_url) if redis_url else "the embedded server"
+    target = (
+        redact(redis_url) if redis_url else f"the embedded {'cluster' if cluster else 'server'}"
+    )
     try:
         guests = guest_paths(version)
         with contextlib.ExitStack() as stack:
@@ -181,7 +185,9 @@ def run_conformance(
                 data_dir = stack.enter_context(
                     tempfile.TemporaryDirectory(prefix="kvredis-conformance-")
                 )
-            host = stack.enter_context(Host(redis_url, connection=connection, data_dir=data_dir))
+            host = stack.enter_context(
+                Host(redis_url, connection=connection, data_dir=data_dir, cluster=cluster)
+            )
             target = host.url
             out.write(f"kvredis conformance against {target}\n")
             run_suites(host, guests, select, report)

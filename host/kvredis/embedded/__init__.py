@@ -7,9 +7,12 @@ directory by default) that must belong to the user and be writable by nobody els
 - `server`: owning or sharing the one server of a data directory, and stopping it;
 - `datadir`: the data directory, checked and used through its descriptor;
 - `config`: the server's config file, in which no path is read as config;
-- `_supervisor`: the process that runs the server and stops it when nobody needs it.
+- `_supervisor`: the process that runs the server and stops it when nobody needs it;
+- `cluster`, `cluster_form`: the embedded cluster (N primaries, one replica each, on
+  loopback TCP with a password), owned and shared like the server, and how it is formed.
 """
 
+from kvredis.embedded.cluster import EmbeddedCluster
 from kvredis.embedded.server import DEFAULT_DATA_DIR, EmbeddedServer, server_binary
 
-__all__ = ["DEFAULT_DATA_DIR", "EmbeddedServer", "server_binary"]
+__all__ = ["DEFAULT_DATA_DIR", "EmbeddedCluster", "EmbeddedServer", "server_binary"]

@@ -49,3 +49,55 @@ def server_config(socket_path: Path, *, persist: bool) -> str:
         "hz 100",
     ]
     return "\n".join(lines) + "\n"
+
+
+# A cluster node that answers nothing for this long is failed over to its replica.
+CLUSTER_NODE_TIMEOUT_MS = 2000
+
+
+def node_files(index: int) -> dict[str, str]:
+    """The names of cluster node `index`'s files in the cluster's directory; `aof` is a
+    directory. Each node has its own, as all of them work in the one directory."""
+    return {
+        "conf": f"node-{index}.conf",
+        "nodes": f"nodes-{index}.conf",
+        "log": f"node-{index}.log",
+        "rdb": f"dump-{index}.rdb",
+        "aof": f"appendonlydir-{index}",
+    }
+
+
+def cluster_node_config(
+    index: int, port: int, bus_port: int, password: str, *, persist: bool
+) -> str:
+    """The config text of node `index`: TCP on the loopback interface only (the cluster bus
+    needs TCP), a password, and its files named apart from the other nodes'."""
+    files = node_files(index)
+    secret = quote(password.encode())
+    lines = [
+        f"port {port}",
+        "bind 127.0.0.1",
+        "protected-mode yes",
+        "cluster-enabled yes",
+        f"cluster-port {bus_port}",
+        f"cluster-config-file {files['nodes']}",
+        f"cluster-node-timeout {CLUSTER_NODE_TIMEOUT_MS}",
+        # The other shards keep serving while one fails over.
+        "cluster-require-full-coverage no",
+        # A replica takes over however long ago it last heard from its primary.
+        "cluster-replica-validity-factor 0",
+        "repl-diskless-sync-delay 0",
+        # Redis 7.0 lists a replica to clients only once its replication offset moved, which
+        # an idle primary's pings to it do every period (10 s by default).
+        "repl-ping-replica-period 1",
+        f"requirepass {secret}",
+        f"masterauth {secret}",
+        f"logfile {files['log']}",
+        "daemonize no",
+        'save ""',
+        f"dbfilename {files['rdb']}",
+        f"appendonly {'yes' if persist else 'no'}",
+        f"appenddirname {files['aof']}",
+        "appendfsync everysec",
+    ]
+    return "\n".join(lines) + "\n"

@@ -9,7 +9,7 @@ import errno
 import fcntl
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from kvredis.embedded._supervisor import URL_FILE, USERS_LOCK
@@ -27,7 +27,8 @@ from kvredis.private_dirs import (
 
 SERVER_LOCK = "server.lock"
 # Everything kvredis or the server reads or writes there; a name ending in / is a directory.
-_ENTRIES = (SERVER_LOCK, USERS_LOCK, URL_FILE, CONF, LOG, f"{AOF_DIR}/")
+LOCKS_AND_URL = (SERVER_LOCK, USERS_LOCK, URL_FILE)
+DATA_ENTRIES = (*LOCKS_AND_URL, CONF, LOG, f"{AOF_DIR}/")
 
 # File systems the kernel makes up from its own state: nothing written there is kept.
 _PSEUDO_FILE_SYSTEMS = frozenset(
@@ -55,21 +56,34 @@ _OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
 
 
 class DataDir:
-    """An open, checked data directory (made, mode 0700, if missing)."""
+    """An open, checked data directory (made, mode 0700, if missing); `entries` are the
+    names in it that must pass the trust rule (a name ending in / is a directory)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, entries: tuple[str, ...] = DATA_ENTRIES) -> None:
         self.path = path
         with self._failures("use"):
             self.fd = open_private_dir(path, create=True)
         try:
             with self._failures("check"):
-                check_entries(self.fd, _ENTRIES, path)
+                check_entries(self.fd, entries, path)
         except BaseException:
             os.close(self.fd)
             raise
 
     def close(self) -> None:
         os.close(self.fd)
+
+    def check(self, entries: Iterable[str]) -> None:
+        """Hold more names in it to the trust rule (those a file of it says it uses)."""
+        with self._failures("check"):
+            check_entries(self.fd, entries, self.path)
+
+    def exists(self, name: str) -> bool:
+        try:
+            os.lstat(name, dir_fd=self.fd)
+        except FileNotFoundError:
+            return False
+        return True
 
     def try_lock(self, name: str, mode: int) -> int | None:
         """An fd holding `mode` (LOCK_EX or LOCK_SH) on the file `name`, or None if taken."""

@@ -22,13 +22,14 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote as percent_encoded
 from urllib.parse import unquote
 
 from kvredis.embedded._supervisor import URL_FILE, USERS_LOCK
 from kvredis.embedded.config import CONF, LOG, server_config
-from kvredis.embedded.datadir import SERVER_LOCK, DataDir
+from kvredis.embedded.datadir import DATA_ENTRIES, SERVER_LOCK, DataDir
 from kvredis.errors import EmbeddedServerError
 from kvredis.private_dirs import UnsafePath, check_private_dir, check_private_socket, shown
 
@@ -80,7 +81,7 @@ def _ping(socket_path: Path, timeout: float = 1.0) -> bool:
         return False
 
 
-def _absolute(data_dir: str | os.PathLike[str]) -> Path:
+def absolute_data_dir(data_dir: str | os.PathLike[str]) -> Path:
     """The data directory as an absolute path, links in its parents resolved but not the
     directory itself: a data directory that is a link is refused, not followed."""
     if not os.fspath(data_dir):
@@ -95,13 +96,21 @@ def _socket_path_of(url: str) -> Path | None:
     return Path(unquote(url.removeprefix("unix://"))) if url.startswith("unix://") else None
 
 
-class EmbeddedServer:
-    """Start with `start()` (or `with`), read `.url`, stop with `stop()`."""
+class SupervisedServer:
+    """What the embedded server and the embedded cluster share: owning the data directory's
+    server (`_launch`, under the data directory's lock) or sharing the running one (found
+    through `server.url`, once `_usable` says it may be used), and stopping.
 
-    def __init__(
-        self, data_dir: str | os.PathLike[str] | None = None, *, persist: bool = True
-    ) -> None:
-        self.data_dir = _absolute(data_dir if data_dir is not None else DEFAULT_DATA_DIR)
+    Start with `start()` (or `with`), read `.url`, stop with `stop()`.
+    """
+
+    # Every name kvredis or the servers read or write in the data directory.
+    entries: tuple[str, ...] = ()
+    # What a message calls it.
+    kind = "embedded server"
+
+    def __init__(self, data_dir: Path, *, persist: bool) -> None:
+        self.data_dir = data_dir
         self.persist = persist
         self.url = ""
         self.shared = False  # True when another owner's server is used
@@ -110,24 +119,33 @@ class EmbeddedServer:
         self._lock_fd: int | None = None
         self._share_fd: int | None = None
 
-    def __enter__(self) -> EmbeddedServer:
+    @property
+    def url_file(self) -> Path:
+        """Where the running server's URL is, for other processes (private to this user)."""
+        return self.data_dir / URL_FILE
+
+    def __enter__(self) -> SupervisedServer:
         self.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
 
-    @property
-    def log_path(self) -> Path:
-        return self.data_dir / LOG
-
     def start(self) -> str:
-        self._dir = DataDir(self.data_dir)
+        self._dir = DataDir(self.data_dir, self.entries)
         try:
             return self._own_or_share(self._dir)
         except BaseException:
             self.stop()
             raise
+
+    def _launch(self, data: DataDir) -> None:
+        """Start the server (as this directory's owner, holding `_lock_fd`) and set `url`."""
+        raise NotImplementedError
+
+    def _usable(self, url: str) -> bool:
+        """Whether the running server `server.url` names answers and may be used."""
+        raise NotImplementedError
 
     def _own_or_share(self, data: DataDir) -> str:
         deadline = time.monotonic() + _START_TIMEOUT_S
@@ -135,6 +153,9 @@ class EmbeddedServer:
             self._lock_fd = data.try_lock(SERVER_LOCK, fcntl.LOCK_EX)
             if self._lock_fd is not None:
                 self._launch(data)
+                data.write(URL_FILE, f"{self.url}\n".encode())
+                os.close(self._lock_fd)  # the supervisor and servers hold it while they run
+                self._lock_fd = None
                 return self.url
             # Another owner's server: share it once it answers. The lock may also be held by
             # a server on its way down; the lock is free once it is gone.
@@ -144,7 +165,8 @@ class EmbeddedServer:
                 return url
             if time.monotonic() > deadline:
                 raise EmbeddedServerError(
-                    f"another kvredis holds {shown(self.data_dir)}, but its server does not answer"
+                    f"another kvredis holds {shown(self.data_dir)}, but its {self.kind} does "
+                    "not answer"
                 )
             time.sleep(0.05)
 
@@ -155,8 +177,7 @@ class EmbeddedServer:
             return None  # its supervisor is stopping it
         try:
             url = (data.read(URL_FILE) or b"").decode(errors="replace").strip()
-            socket_path = _socket_path_of(url)
-            if socket_path is not None and self._trusted(socket_path) and _ping(socket_path):
+            if url and self._usable(url):
                 self._share_fd, fd = fd, -1
                 return url
             return None
@@ -164,76 +185,19 @@ class EmbeddedServer:
             if fd >= 0:
                 os.close(fd)
 
-    def _trusted(self, socket_path: Path) -> bool:
-        """Whether the socket `server.url` names may be used: False while it is not there
-        (its server is starting or gone); refused if anyone but this user could be on it."""
-        try:
-            check_private_socket(socket_path)
-        except FileNotFoundError:
-            return False
-        except (UnsafePath, OSError) as exc:
-            raise EmbeddedServerError(
-                f"refusing the server that {shown(self.data_dir / URL_FILE)} names: its socket "
-                f"{shown(socket_path)} is not private: {exc}"
-            ) from None
-        return True
-
-    def _launch(self, data: DataDir) -> None:
-        binary = server_binary()
-        self._remove_leftovers(data)
-        socket_dir = self._make_socket_dir()
-        sock = socket_dir / _SOCKET_NAME
-        try:
-            data.write(CONF, server_config(sock, persist=self.persist).encode())
-            data.create(LOG)
-            self._process = self._start_supervisor(binary, socket_dir, data)
-        except BaseException:
-            shutil.rmtree(socket_dir, ignore_errors=True)
-            raise
-        deadline = time.monotonic() + _START_TIMEOUT_S
-        while not _ping(sock, timeout=0.5):
-            if self._process.poll() is not None:
-                raise EmbeddedServerError(
-                    f"the embedded server exited at start (status {self._process.returncode}); "
-                    f"see {shown(self.log_path)}: {self._log_tail(data)}"
-                )
-            if time.monotonic() > deadline:
-                raise EmbeddedServerError(
-                    f"the embedded server did not answer within {_START_TIMEOUT_S:g} s; "
-                    f"see {shown(self.log_path)}"
-                )
-            time.sleep(_START_POLL_S)
-        self.url = f"unix://{percent_encoded(os.fspath(sock))}"
-        data.write(URL_FILE, f"{self.url}\n".encode())
-        assert self._lock_fd is not None
-        os.close(self._lock_fd)  # the supervisor and the server hold it while the server runs
-        self._lock_fd = None
-
-    @staticmethod
-    def _make_socket_dir() -> Path:
-        """A fresh mode-0700 directory for the server's socket, under TMPDIR."""
-        parent = Path(tempfile.gettempdir())
-        # mkdtemp adds 8 characters to the prefix.
-        longest = parent / f"{_SOCKET_DIR_PREFIX}{'x' * 8}" / _SOCKET_NAME
-        if len(os.fsencode(longest)) > _SOCKET_PATH_MAX:
-            raise EmbeddedServerError(
-                f"the server's socket path would be longer than this system allows "
-                f"({_SOCKET_PATH_MAX} bytes) in {shown(parent)}; set TMPDIR to a shorter directory"
-            )
-        try:
-            return Path(tempfile.mkdtemp(prefix=_SOCKET_DIR_PREFIX, dir=parent))
-        except OSError as exc:
-            raise EmbeddedServerError(
-                f"cannot make the server's socket directory in {shown(tempfile.gettempdir())}: "
-                f"{exc.strerror or exc}; set TMPDIR to a directory of yours"
-            ) from None
-
     def _start_supervisor(
-        self, binary: Path, socket_dir: Path, data: DataDir
+        self,
+        binary: Path,
+        socket_dir: Path | None,
+        data: DataDir,
+        confs: Sequence[str] = (),
+        restart_after_s: float = 0.0,
     ) -> subprocess.Popen[bytes]:
+        """The supervisor of the servers of `confs` (default the one `valkey.conf`); one
+        that ends on its own is started again `restart_after_s` later (0: never)."""
         assert self._lock_fd is not None
         # -I -S: the supervisor needs only the standard library, so it starts fast. It and
-        # the server inherit the data directory's lock and hold it until the server is down.
+        # the servers inherit the data directory's lock and hold it until they are down.
         try:
             return subprocess.Popen(
                 [
@@ -242,9 +206,11 @@ class EmbeddedServer:
                     "-S",
                     os.fspath(_SUPERVISOR),
                     os.fspath(binary),
-                    os.fspath(socket_dir),
+                    os.fspath(socket_dir) if socket_dir is not None else "",
                     str(data.fd),
                     str(self._lock_fd),
+                    str(restart_after_s),
+                    *confs,
                 ],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
@@ -254,27 +220,12 @@ class EmbeddedServer:
             )
         except OSError as exc:
             raise EmbeddedServerError(
-                f"cannot start the embedded server's supervisor: {exc.strerror or exc}"
+                f"cannot start the {self.kind}'s supervisor: {exc.strerror or exc}"
             ) from None
 
-    def _remove_leftovers(self, data: DataDir) -> None:
-        """What a server killed with its supervisor left: `server.url` and the socket
-        directory it names, if that is a private directory of this user's where no server
-        answers, holding nothing but the socket."""
-        url = (data.read(URL_FILE) or b"").decode(errors="replace").strip()
-        data.remove(URL_FILE)
-        socket_path = _socket_path_of(url)
-        if socket_path is None or not socket_path.parent.name.startswith(_SOCKET_DIR_PREFIX):
-            return
-        with contextlib.suppress(UnsafePath, OSError):
-            check_private_dir(socket_path.parent)
-            if set(os.listdir(socket_path.parent)) <= {_SOCKET_NAME} and not _ping(socket_path):
-                socket_path.unlink(missing_ok=True)
-                socket_path.parent.rmdir()
-
-    def _log_tail(self, data: DataDir) -> str:
+    def _log_tail(self, data: DataDir, log: str = LOG) -> str:
         try:
-            text = (data.read(LOG) or b"").decode(errors="replace")
+            text = (data.read(log) or b"").decode(errors="replace")
         except EmbeddedServerError:
             return "no log"
         lines = text.strip().splitlines()
@@ -316,6 +267,106 @@ class EmbeddedServer:
             _wait(process)
         else:
             threading.Thread(target=_wait, args=(process,), daemon=True).start()
+
+
+class EmbeddedServer(SupervisedServer):
+    """The embedded Valkey on a private unix socket, data in `data_dir` (default `.kvredis/`).
+
+    Start with `start()` (or `with`), read `.url`, stop with `stop()`.
+    """
+
+    entries = DATA_ENTRIES
+
+    def __init__(
+        self, data_dir: str | os.PathLike[str] | None = None, *, persist: bool = True
+    ) -> None:
+        super().__init__(
+            absolute_data_dir(data_dir if data_dir is not None else DEFAULT_DATA_DIR),
+            persist=persist,
+        )
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / LOG
+
+    def _usable(self, url: str) -> bool:
+        socket_path = _socket_path_of(url)
+        return socket_path is not None and self._trusted(socket_path) and _ping(socket_path)
+
+    def _trusted(self, socket_path: Path) -> bool:
+        """Whether the socket `server.url` names may be used: False while it is not there
+        (its server is starting or gone); refused if anyone but this user could be on it."""
+        try:
+            check_private_socket(socket_path)
+        except FileNotFoundError:
+            return False
+        except (UnsafePath, OSError) as exc:
+            raise EmbeddedServerError(
+                f"refusing the server that {shown(self.data_dir / URL_FILE)} names: its socket "
+                f"{shown(socket_path)} is not private: {exc}"
+            ) from None
+        return True
+
+    def _launch(self, data: DataDir) -> None:
+        binary = server_binary()
+        self._remove_leftovers(data)
+        socket_dir = self._make_socket_dir()
+        sock = socket_dir / _SOCKET_NAME
+        try:
+            data.write(CONF, server_config(sock, persist=self.persist).encode())
+            data.create(LOG)
+            self._process = self._start_supervisor(binary, socket_dir, data)
+        except BaseException:
+            shutil.rmtree(socket_dir, ignore_errors=True)
+            raise
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while not _ping(sock, timeout=0.5):
+            if self._process.poll() is not None:
+                raise EmbeddedServerError(
+                    f"the embedded server exited at start (status {self._process.returncode}); "
+                    f"see {shown(self.log_path)}: {self._log_tail(data)}"
+                )
+            if time.monotonic() > deadline:
+                raise EmbeddedServerError(
+                    f"the embedded server did not answer within {_START_TIMEOUT_S:g} s; "
+                    f"see {shown(self.log_path)}"
+                )
+            time.sleep(_START_POLL_S)
+        self.url = f"unix://{percent_encoded(os.fspath(sock))}"
+
+    @staticmethod
+    def _make_socket_dir() -> Path:
+        """A fresh mode-0700 directory for the server's socket, under TMPDIR."""
+        parent = Path(tempfile.gettempdir())
+        # mkdtemp adds 8 characters to the prefix.
+        longest = parent / f"{_SOCKET_DIR_PREFIX}{'x' * 8}" / _SOCKET_NAME
+        if len(os.fsencode(longest)) > _SOCKET_PATH_MAX:
+            raise EmbeddedServerError(
+                f"the server's socket path would be longer than this system allows "
+                f"({_SOCKET_PATH_MAX} bytes) in {shown(parent)}; set TMPDIR to a shorter directory"
+            )
+        try:
+            return Path(tempfile.mkdtemp(prefix=_SOCKET_DIR_PREFIX, dir=parent))
+        except OSError as exc:
+            raise EmbeddedServerError(
+                f"cannot make the server's socket directory in {shown(tempfile.gettempdir())}: "
+                f"{exc.strerror or exc}; set TMPDIR to a directory of yours"
+            ) from None
+
+    def _remove_leftovers(self, data: DataDir) -> None:
+        """What a server killed with its supervisor left: `server.url` and the socket
+        directory it names, if that is a private directory of this user's where no server
+        answers, holding nothing but the socket."""
+        url = (data.read(URL_FILE) or b"").decode(errors="replace").strip()
+        data.remove(URL_FILE)
+        socket_path = _socket_path_of(url)
+        if socket_path is None or not socket_path.parent.name.startswith(_SOCKET_DIR_PREFIX):
+            return
+        with contextlib.suppress(UnsafePath, OSError):
+            check_private_dir(socket_path.parent)
+            if set(os.listdir(socket_path.parent)) <= {_SOCKET_NAME} and not _ping(socket_path):
+                socket_path.unlink(missing_ok=True)
+                socket_path.parent.rmdir()
 
 
 def _wait(process: subprocess.Popen[bytes]) -> None:
