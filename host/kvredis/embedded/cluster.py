@@ -23,10 +23,9 @@ import secrets
 import socket
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kvredis.embedded._supervisor import URL_FILE
-from kvredis.embedded.cluster_form import Node, form, wait_serving
 from kvredis.embedded.config import CLUSTER_NODE_TIMEOUT_MS, cluster_node_config, node_files
 from kvredis.embedded.datadir import LOCKS_AND_URL, DataDir
 from kvredis.embedded.server import (
@@ -37,6 +36,9 @@ from kvredis.embedded.server import (
 )
 from kvredis.errors import EmbeddedServerError
 from kvredis.private_dirs import UnsafePath, open_private_dir, shown
+
+if TYPE_CHECKING:
+    from kvredis.embedded.cluster_form import Node
 
 CLUSTER_DIR = "cluster"
 STATE = "cluster.json"
@@ -100,6 +102,9 @@ class EmbeddedCluster(SupervisedServer):
         self.ports = [port for port, _ in state["ports"]]
         self._check_size(state)
         # The cluster answers if any node does: one may have been killed on purpose.
+        # Forming a cluster talks to its nodes with redis-py, imported only here: a single
+        # embedded server needs none of it, and `import kvredis` stays light.
+
         nodes = _nodes(state)
         try:
             return any(node.answers() for node in nodes)
@@ -131,6 +136,10 @@ class EmbeddedCluster(SupervisedServer):
             confs.append(files["conf"])
         binary = self.binary or server_binary()
         self._process = self._start_supervisor(binary, None, data, confs, RESTART_AFTER_S)
+        # Forming a cluster talks to its nodes with redis-py, imported only here: a single
+        # embedded server needs none of it, and `import kvredis` stays light.
+        from kvredis.embedded.cluster_form import form, wait_serving  # noqa: PLC0415
+
         nodes = _nodes(state)
         try:
             deadline = time.monotonic() + _FORM_TIMEOUT_S
@@ -214,6 +223,8 @@ def _new_state(primaries: int) -> dict[str, Any]:
 
 
 def _nodes(state: dict[str, Any]) -> list[Node]:
+    from kvredis.embedded.cluster_form import Node  # noqa: PLC0415 - see _launch
+
     return [Node(port, bus_port, state["password"]) for port, bus_port in state["ports"]]
 
 
