@@ -49,6 +49,8 @@ def _proto(name: str, restype: Any, *argtypes: Any) -> Any:
 
 byte_vec_new = _proto("wasm_byte_vec_new", None, c_void_p, c_size_t, c_char_p)
 vallist_new_uninit = _proto("wasmtime_component_vallist_new_uninit", None, c_void_p, c_size_t)
+# Copies (clones) `size` values from `ptr` into a new list that wasmtime owns.
+vallist_new = _proto("wasmtime_component_vallist_new", None, c_void_p, c_size_t, c_void_p)
 valrecord_new_uninit = _proto("wasmtime_component_valrecord_new_uninit", None, c_void_p, c_size_t)
 valtuple_new_uninit = _proto("wasmtime_component_valtuple_new_uninit", None, c_void_p, c_size_t)
 val_new = _proto("wasmtime_component_val_new", c_void_p, c_void_p)
@@ -81,6 +83,24 @@ HEAD = struct.Struct("<B7xQQ")  # kind, then two 8-byte words
 KIND_WORD = struct.Struct("<B7xQ")  # kind, then one 8-byte word
 KIND_BOOL = struct.Struct("<B7x?")
 KIND_S64 = struct.Struct("<B7xq")
+
+
+def _host_rep_offset() -> int | None:
+    """Where a ``wasmtime_component_resource_host_t`` keeps its rep, if wasmtime 50's layout
+    (a 4-byte field and the ownership state, then the rep and the type's id) holds: checked
+    here against `host_rep` for owned and borrowed handles, so reading the rep takes no call.
+    None: the layout is not that one, and reps are read with `host_rep`."""
+    for owned, rep, type_id in ((True, 0x5EC0_2D01, 0x4B56_00F1), (False, 0x0A0B_0C0D, 7)):
+        host = host_new(owned, rep, type_id)
+        try:
+            if host_rep(host) != rep or Q.unpack_from(MEM, host + 8)[0] != rep | type_id << 32:
+                return None
+        finally:
+            host_delete(host)
+    return 8
+
+
+HOST_REP_OFFSET = _host_rep_offset()
 
 
 def take_error_message(err: int) -> str:
