@@ -181,21 +181,21 @@ lift_tuple = lift_list
 _host_out = threading.local()
 
 
-def _out_slot() -> int:
+def _new_out_slot() -> int:
     """The address of this thread's 8 bytes for a pointer wasmtime hands back."""
-    try:
-        return _host_out.addr  # type: ignore[no-any-return]
-    except AttributeError:
-        _host_out.buffer = ctypes.create_string_buffer(8)
-        _host_out.addr = ctypes.addressof(_host_out.buffer)
-        return _host_out.addr  # type: ignore[no-any-return]
+    _host_out.buffer = ctypes.create_string_buffer(8)
+    _host_out.addr = ctypes.addressof(_host_out.buffer)
+    return _host_out.addr  # type: ignore[no-any-return]
 
 
 def _to_host_rep(ctx: int, addr: int) -> int:
     # Two calls per borrow where wasmtime's API takes three: the rep is read in place when
     # its offset was confirmed at import (c_api.HOST_REP_OFFSET).
     any_ptr: int = Q.unpack_from(MEM, addr + 8)[0]
-    out = _out_slot()
+    try:
+        out: int = _host_out.addr
+    except AttributeError:
+        out = _new_out_slot()
     err = any_to_host(ctx, any_ptr, out)
     if err:
         raise Trap(take_error_message(err))
