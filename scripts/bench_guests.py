@@ -10,7 +10,7 @@ for compare-and-swap, which draft lacks):
 - `js/`: componentize-js (StarlingMonkey), installed from npm under the cache directory on
   first use, never into the repository.
 
-    bench_guests.py [--out DIR]    build all six; prints their paths
+    bench_guests.py [--out DIR] [--toolchain wat|py|js ...]    build them; prints their paths
 """
 
 from __future__ import annotations
@@ -152,18 +152,21 @@ def build(guest: BenchGuest, out_dir: Path) -> Path:
     return _build_js(guest, out)
 
 
-def build_all(out_dir: Path) -> dict[BenchGuest, Path]:
+def build_all(out_dir: Path, toolchains: tuple[str, ...] = TOOLCHAINS) -> dict[BenchGuest, Path]:
     return {
         guest: build(guest, out_dir)
-        for guest in (BenchGuest(t, w) for t in TOOLCHAINS for w in WORLDS)
+        for guest in (BenchGuest(t, w) for t in toolchains for w in WORLDS)
     }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "bench-guests")
+    parser.add_argument(
+        "--toolchain", action="append", choices=TOOLCHAINS, help="only these (default: all)"
+    )
     args = parser.parse_args()
-    for path in build_all(args.out).values():
+    for path in build_all(args.out, tuple(args.toolchain or TOOLCHAINS)).values():
         print(path)
     return 0
 
