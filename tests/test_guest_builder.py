@@ -21,3 +21,27 @@ def test_building_an_example_without_componentize_py_says_what_to_install() -> N
         "guests: componentize-py is not installed; "
         "install it with: pip install 'componentize-py==0.25.1'"
     )
+
+
+def test_building_the_js_bench_guests_without_npm_says_what_to_install(tmp_path: Path) -> None:
+    # An empty cache (nothing built, componentize-js not installed) and a PATH without npm.
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "bench_guests.py"),
+            "--toolchain",
+            "js",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": str(tmp_path), "KVREDIS_CACHE_DIR": str(tmp_path / "cache")},
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        "bench: the componentize-js guest needs Node.js and npm (not found on PATH); "
+        "install them (for example: apt-get install nodejs npm) and run again"
+    )

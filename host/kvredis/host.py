@@ -349,21 +349,26 @@ class Host:
         self, path: str | os.PathLike[str], on_compile: Callable[[], None] | None = None
     ) -> Component:
         """Compile (or take from the cache) the component at `path` and check its imports."""
-        compiled = load_component(path, on_compile)
-        info = describe(compiled)
+        interruptible = self.limits.interruptible
+        compiled = load_component(path, on_compile, interruptible=interruptible)
+        info = describe(compiled, interruptible)
         if info.missing:
             raise UnsatisfiedImports(os.fspath(path), info.missing)
-        return Component(self, compiled, info, os.fspath(path))
+        return Component(self, {interruptible: compiled}, info, os.fspath(path))
 
 
 class Component:
     """A loaded component, ready to call (`call`) or to run as a command (`run`)."""
 
-    def __init__(self, host: Host, compiled: Any, info: ComponentInfo, path: str) -> None:
+    def __init__(
+        self, host: Host, compiled: dict[bool, Any], info: ComponentInfo, path: str
+    ) -> None:
         self.host = host
         self.info = info
         self.path = path
         self.name = Path(path).name
+        # Compiled code per engine kind (`engine(interruptible)`): a guest with a timeout
+        # runs on the engine with epoch interruption, others on the plain one.
         self._compiled = compiled
         self._default: Instance | None = None
         self._default_core: KeyValueCore | None = None
@@ -379,16 +384,25 @@ class Component:
         """The same compiled component with state of its own (no instance shared)."""
         return Component(self.host, self._compiled, self.info, self.path)
 
+    def compiled_for(self, limits: Limits) -> Any:
+        """The compiled component for the engine `limits` need, compiled on first use."""
+        kind = limits.interruptible
+        found = self._compiled.get(kind)
+        if found is None:
+            found = self._compiled[kind] = load_component(self.path, interruptible=kind)
+        return found
+
     def instantiate(
         self, wasi: WasiOptions | None = None, limits: Limits | None = None
     ) -> Instance:
         """A fresh, independent instance (one per thread when calling from several)."""
+        limits = limits or self.host.limits
         return Instance(
-            self._compiled,
+            self.compiled_for(limits),
             self.info,
             self.host.core,
             wasi or WasiOptions(program=self.name),
-            limits or self.host.limits,
+            limits,
             self.name,
         )
 

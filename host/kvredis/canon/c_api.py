@@ -47,10 +47,19 @@ K_RESULT = ffi.WASMTIME_COMPONENT_RESULT.value
 K_RESOURCE = ffi.WASMTIME_COMPONENT_RESOURCE.value
 
 
-def _proto(name: str, restype: Any, *argtypes: Any) -> Any:
+# The same library, loaded so that calls keep the GIL: ctypes otherwise releases and takes it
+# back around every call, which costs a host function's handful of calls 0.1-0.4 µs in all
+# (measured on make bench's guests). Only calls that take constant time use it: nothing runs
+# Python or waits for another thread inside them, and their work is bounded, so holding the
+# GIL neither deadlocks nor keeps other threads (a timeout's watcher) waiting for long.
+_GIL_HELD = ctypes.PyDLL(ffi.dll._name)
+
+
+def _proto(name: str, restype: Any, *argtypes: Any, quick: bool = False) -> Any:
     # A private function object per symbol, so these integer-pointer signatures do not
-    # disturb the ones wasmtime-py declares on its own (shared) attribute lookups.
-    fn = ffi.dll[name]
+    # disturb the ones wasmtime-py declares on its own (shared) attribute lookups. `quick`:
+    # constant-time, called keeping the GIL.
+    fn = (_GIL_HELD if quick else ffi.dll)[name]
     fn.restype = restype
     fn.argtypes = list(argtypes)
     return fn
@@ -58,21 +67,28 @@ def _proto(name: str, restype: Any, *argtypes: Any) -> Any:
 
 byte_vec_new = _proto("wasm_byte_vec_new", None, c_void_p, c_size_t, c_char_p)
 vallist_new_uninit = _proto("wasmtime_component_vallist_new_uninit", None, c_void_p, c_size_t)
+# Copies (clones) `size` values from `ptr` into a new list that wasmtime owns; kvredis copies
+# at most canon.values._CHUNK (4096) values this way.
+vallist_new = _proto(
+    "wasmtime_component_vallist_new", None, c_void_p, c_size_t, c_void_p, quick=True
+)
 valrecord_new_uninit = _proto("wasmtime_component_valrecord_new_uninit", None, c_void_p, c_size_t)
 valtuple_new_uninit = _proto("wasmtime_component_valtuple_new_uninit", None, c_void_p, c_size_t)
 valflags_new_uninit = _proto("wasmtime_component_valflags_new_uninit", None, c_void_p, c_size_t)
-val_new = _proto("wasmtime_component_val_new", c_void_p, c_void_p)
+val_new = _proto("wasmtime_component_val_new", c_void_p, c_void_p, quick=True)
 val_clone = _proto("wasmtime_component_val_clone", None, c_void_p, c_void_p)
 val_delete = _proto("wasmtime_component_val_delete", None, c_void_p)
 any_to_host = _proto(
-    "wasmtime_component_resource_any_to_host", c_void_p, c_void_p, c_void_p, c_void_p
+    "wasmtime_component_resource_any_to_host", c_void_p, c_void_p, c_void_p, c_void_p, quick=True
 )
 host_to_any = _proto(
-    "wasmtime_component_resource_host_to_any", c_void_p, c_void_p, c_void_p, c_void_p
+    "wasmtime_component_resource_host_to_any", c_void_p, c_void_p, c_void_p, c_void_p, quick=True
 )
-host_new = _proto("wasmtime_component_resource_host_new", c_void_p, c_bool, c_uint32, c_uint32)
-host_rep = _proto("wasmtime_component_resource_host_rep", c_uint32, c_void_p)
-host_delete = _proto("wasmtime_component_resource_host_delete", None, c_void_p)
+host_new = _proto(
+    "wasmtime_component_resource_host_new", c_void_p, c_bool, c_uint32, c_uint32, quick=True
+)
+host_rep = _proto("wasmtime_component_resource_host_rep", c_uint32, c_void_p, quick=True)
+host_delete = _proto("wasmtime_component_resource_host_delete", None, c_void_p, quick=True)
 _error_new = _proto("wasmtime_error_new", c_void_p, c_char_p)
 _error_message = _proto("wasmtime_error_message", None, c_void_p, c_void_p)
 _error_delete = _proto("wasmtime_error_delete", None, c_void_p)
@@ -94,6 +110,24 @@ KIND_S64 = struct.Struct("<B7xq")
 KIND_F32 = struct.Struct("<B7xf")
 KIND_F64 = struct.Struct("<B7xd")
 NAME_SIZE = 16  # a wasm_name_t: size, then data pointer
+
+
+def _host_rep_offset() -> int | None:
+    """Where a ``wasmtime_component_resource_host_t`` keeps its rep, if wasmtime 50's layout
+    (a 4-byte field and the ownership state, then the rep and the type's id) holds: checked
+    here against `host_rep` for owned and borrowed handles, so reading the rep takes no call.
+    None: the layout is not that one, and reps are read with `host_rep`."""
+    for owned, rep, type_id in ((True, 0x5EC0_2D01, 0x4B56_00F1), (False, 0x0A0B_0C0D, 7)):
+        host = host_new(owned, rep, type_id)
+        try:
+            if host_rep(host) != rep or Q.unpack_from(MEM, host + 8)[0] != rep | type_id << 32:
+                return None
+        finally:
+            host_delete(host)
+    return 8
+
+
+HOST_REP_OFFSET = _host_rep_offset()
 
 
 def take_error_message(err: int) -> str:

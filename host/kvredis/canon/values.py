@@ -17,6 +17,7 @@ from ctypes import c_void_p
 from kvredis._wit import Trap
 from kvredis.canon import c_api
 from kvredis.canon.c_api import (
+    HOST_REP_OFFSET,
     K_BOOL,
     K_CHAR,
     K_ENUM,
@@ -53,6 +54,7 @@ from kvredis.canon.c_api import (
     take_error_message,
     val_new,
     valflags_new_uninit,
+    vallist_new,
     vallist_new_uninit,
     valrecord_new_uninit,
     valtuple_new_uninit,
@@ -83,20 +85,25 @@ _CHUNK = 4096
 _images = threading.local()
 
 
-def _image() -> tuple[bytearray, memoryview]:
+def _image() -> tuple[bytearray, memoryview, int]:
+    """This thread's image: the bytearray, a view of it, and its address."""
     try:
-        return _images.pair  # type: ignore[no-any-return]
+        return _images.image  # type: ignore[no-any-return]
     except AttributeError:
         image = bytearray(bytes([K_U8]) + bytes(VAL_SIZE - 1)) * _CHUNK
-        _images.pair = (image, memoryview(image))
-        return _images.pair  # type: ignore[no-any-return]
+        # The ctypes array pins the buffer (a bytearray with exports cannot move) and gives
+        # its address; it lives as long as the thread's image.
+        pinned = (ctypes.c_char * len(image)).from_buffer(image)
+        _images.pinned = pinned
+        _images.image = (image, memoryview(image), ctypes.addressof(pinned))
+        return _images.image  # type: ignore[no-any-return]
 
 
 def bytes_at(data: int, count: int) -> bytes:
     """The payload byte of each of `count` u8 values starting at `data`."""
     if not count:
         return b""
-    image, view = _image()
+    image, view, _ = _image()
     if count <= _CHUNK:
         size = count * VAL_SIZE
         view[:size] = MEM[data : data + size]
@@ -112,7 +119,7 @@ def bytes_at(data: int, count: int) -> bytes:
 
 def write_bytes(data: int, value: bytes) -> None:
     """Write `value` as u8 values starting at `data` (room for len(value) values)."""
-    image, view = _image()
+    image, view, _ = _image()
     count = len(value)
     for start in range(0, count, _CHUNK):
         n = min(_CHUNK, count - start)
@@ -263,18 +270,30 @@ lift_tuple = lift_list
 _host_out = threading.local()
 
 
+def _new_out_slot() -> int:
+    """The address of this thread's 8 bytes for a pointer wasmtime hands back."""
+    _host_out.buffer = ctypes.create_string_buffer(8)
+    _host_out.addr = ctypes.addressof(_host_out.buffer)
+    return _host_out.addr  # type: ignore[no-any-return]
+
+
 def _to_host_rep(ctx: int, addr: int) -> int:
+    # Two calls per borrow where wasmtime's API takes three: the rep is read in place when
+    # its offset was confirmed at import (c_api.HOST_REP_OFFSET).
     any_ptr: int = Q.unpack_from(MEM, addr + 8)[0]
     try:
-        out = _host_out.ptr
+        out: int = _host_out.addr
     except AttributeError:
-        out = _host_out.ptr = c_void_p()
-    err = any_to_host(ctx, any_ptr, ctypes.byref(out))
+        out = _new_out_slot()
+    err = any_to_host(ctx, any_ptr, out)
     if err:
         raise Trap(take_error_message(err))
-    host = out.value
+    host: int = Q.unpack_from(MEM, out)[0]
     try:
-        rep: int = host_rep(host)
+        if HOST_REP_OFFSET is None:
+            rep: int = host_rep(host)
+        else:
+            rep = Q.unpack_from(MEM, host + HOST_REP_OFFSET)[0] & 0xFFFFFFFF
     finally:
         host_delete(host)
     return rep
@@ -390,9 +409,16 @@ def lower_string(addr: int, value: str) -> None:
 def lower_bytes(addr: int, value: bytes) -> None:
     n = len(value)
     MEM[addr] = K_LIST
+    if n <= _CHUNK:
+        # One call: wasmtime copies the values from this thread's image, whose payload bytes
+        # are set first (half the time of an uninitialised list written in place).
+        image, _, image_addr = _image()
+        if n:  # an empty extended slice counts as a resize, which the pinned image refuses
+            image[8 : 8 + n * VAL_SIZE : VAL_SIZE] = value
+        vallist_new(addr + 8, n, image_addr)
+        return
     vallist_new_uninit(addr + 8, n)
-    if n:
-        write_bytes(Q.unpack_from(MEM, addr + 16)[0], value)
+    write_bytes(Q.unpack_from(MEM, addr + 16)[0], value)
 
 
 def lower_option(addr: int, payload: int | None) -> None:

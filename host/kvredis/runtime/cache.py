@@ -34,7 +34,10 @@ _log = logging.getLogger("kvredis")
 _WASM_MAGIC = b"\0asm"
 _CORE_MODULE_LAYER = b"\x01\x00\x00\x00"
 # Part of every cache key: artifacts are only valid for this wasmtime and this engine setup.
-_ENGINE_TAG = f"wasmtime-{version('wasmtime')}/epoch-interruption/v1"
+_ENGINE_TAGS = {
+    True: f"wasmtime-{version('wasmtime')}/epoch-interruption/v1",
+    False: f"wasmtime-{version('wasmtime')}/plain/v1",
+}
 # wasmtime reads its artifact from the start of the file and ignores what follows, so the
 # key can ride at the end without costing the zero-copy load of the file.
 _TRAILER_MAGIC = b"kvredis-key-v1:"
@@ -76,9 +79,11 @@ def read_component_bytes(path: str | os.PathLike[str]) -> bytes:
     return data
 
 
-def cache_key(component_bytes: bytes) -> bytes:
-    """The key an artifact of these component bytes is stored under (32 bytes)."""
-    return hashlib.sha256(_ENGINE_TAG.encode() + b"\0" + component_bytes).digest()
+def cache_key(component_bytes: bytes, interruptible: bool = False) -> bytes:
+    """The key an artifact of these component bytes, compiled for the engine of that kind
+    (`engine(interruptible)`), is stored under (32 bytes)."""
+    tag = _ENGINE_TAGS[interruptible]
+    return hashlib.sha256(tag.encode() + b"\0" + component_bytes).digest()
 
 
 def trailer(key: bytes) -> bytes:
@@ -91,15 +96,18 @@ def artifact_name(key: bytes) -> str:
 
 
 def load_component(
-    path: str | os.PathLike[str], on_compile: Callable[[], None] | None = None
+    path: str | os.PathLike[str],
+    on_compile: Callable[[], None] | None = None,
+    *,
+    interruptible: bool = False,
 ) -> Component:
-    """Compile (or fetch from the cache) the component at `path`.
+    """Compile (or fetch from the cache) the component at `path`, for `engine(interruptible)`.
 
     `on_compile` is called before a cache miss is compiled, so a CLI can say why it waits.
     """
     data = read_component_bytes(path)
-    eng = engine()
-    key = cache_key(data)
+    eng = engine(interruptible)
+    key = cache_key(data, interruptible)
     cache = _open_cache()
     try:
         if cache is not None:

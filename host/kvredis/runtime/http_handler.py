@@ -120,7 +120,10 @@ class HttpHandler:
 
     def __post_init__(self) -> None:
         self.export = incoming_handler_export(self.info)
-        self.linker = linker_for(engine(), self.info)
+        # A guest with a timeout runs on the engine with epoch interruption; `component` must
+        # have been compiled for the same kind (`load_component(..., interruptible=...)`).
+        self.interruptible = self.settings.timeout_s is not None
+        self.linker = linker_for(engine(self.interruptible), self.info)
         from kvredis.wasi.http.client import HttpClient  # noqa: PLC0415 - httpx on demand
 
         self.client = HttpClient()
@@ -211,8 +214,9 @@ class Exchange:
         in `failure`, never raised. Everything the instance held is released at the end."""
         handler = self._handler
         settings = handler.settings
-        store = Store(engine())
-        store.set_epoch_deadline(deadline_ticks(settings.timeout_s))
+        store = Store(engine(handler.interruptible))
+        if handler.interruptible:
+            store.set_epoch_deadline(deadline_ticks(settings.timeout_s))
         if settings.max_memory_bytes is not None:
             store.set_limits(memory_size=settings.max_memory_bytes)
         # The epoch deadline stops guest code; a guest waiting in a host call (poll, a

@@ -111,8 +111,9 @@ class ComponentInfo:
         return None
 
 
-def describe(component: Component) -> ComponentInfo:
-    eng = engine()
+def describe(component: Component, interruptible: bool = False) -> ComponentInfo:
+    """What `component`, compiled for `engine(interruptible)`, imports and exports."""
+    eng = engine(interruptible)
     ctype = component.type
     imports = sorted(ctype.imports(eng))
     export_items = ctype.exports(eng)

@@ -44,6 +44,11 @@ class Limits:
         if self.max_memory_bytes is not None and self.max_memory_bytes <= 0:
             raise ValueError("max_memory must be above zero")
 
+    @property
+    def interruptible(self) -> bool:
+        """Whether the guest runs on the engine with epoch interruption (`engine`)."""
+        return self.timeout_s is not None
+
 
 @dataclass(frozen=True)
 class WasiOptions:
@@ -113,7 +118,8 @@ class Instance:
         self.info = info
         self.label = label
         self._limits = limits
-        eng = engine()
+        # `component` was compiled for this engine (`Component.compiled_for` in host.py).
+        eng = engine(limits.interruptible)
         self.store = Store(eng)
         self._tap: StderrTap | None = None
         self._stdin: StdinPump | None = None
