@@ -291,7 +291,7 @@ def test_wait_replicas_on_a_standalone_server_without_replicas_answers_each_writ
 ) -> None:
     """--wait-replicas is not only for clusters: a server with fewer replicas than asked
     for makes every write an error, within the budget, with the write kept."""
-    settings = ConnectionSettings(wait_replicas=1, op_budget_ms=300)
+    settings = ConnectionSettings(wait_replicas=1, op_budget_ms=1000)
     with Host(valkey_server.url, connection=settings) as host:
         guest = host.load(faults)
         outcome = one(guest, "w", "increment", "n", 5)

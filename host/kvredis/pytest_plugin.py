@@ -58,8 +58,9 @@ class _Session:
         self.url = host.redis_url
         self.redis: redis.Redis | RedisCluster
         if host.is_cluster:
-            # Seeds beyond the URL's own node (?addr=) are kvredis's; redis-py finds them.
-            self.redis = RedisCluster.from_url(self.url.split("?", 1)[0])
+            # redis-py reads the URL's own node and ignores ?addr and ?cluster: it finds the
+            # other nodes itself.
+            self.redis = RedisCluster.from_url(self.url)
             self.flush: Callable[[], object] = lambda: self.redis.flushdb(
                 target_nodes=RedisCluster.PRIMARIES
             )

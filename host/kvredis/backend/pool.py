@@ -38,9 +38,10 @@ _CONNECTION_FAILURES = (redis_errors.ConnectionError, redis_errors.TimeoutError,
 # Failures that another attempt cannot cure: retrying only spends the guest's budget.
 _REFUSED = (redis_errors.AuthenticationError, redis_errors.AuthorizationError)
 _POLL_INPUT = select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP
-# The part of what is left of the budget (and of the response timeout) that a WAIT may take:
-# its answer must arrive before the read of it times out.
-_WAIT_SHARE = 0.8
+# What a WAIT leaves of the budget for its answer to arrive (the larger of the two): a WAIT
+# answered after the deadline would say nothing of a write that has happened.
+_WAIT_MARGIN_SHARE = 0.2
+_WAIT_MARGIN_S = 0.1
 
 
 class ServerReplyError(BackendError):
@@ -239,6 +240,12 @@ class ConnectionPool:
                     packed = conn.pack_commands(commands)
                 conn.send_packed_command(packed, check_health=False)
                 sent = True
+                if waiting:
+                    # WAIT answers when its own timeout ends, which may be later than one
+                    # response timeout: its reply may take what is left of the budget.
+                    left = max(deadline - time.monotonic(), 0.001)
+                    _set_timeouts(conn, self._connect_s, left)
+                    shortened = True
                 replies = []
                 for bound in bounds:
                     parser.bound = bound
@@ -275,10 +282,10 @@ class ConnectionPool:
         bounds: Sequence[ReplyBound],
         deadline: float,
     ) -> tuple[list[Sequence[bytes | str | int]], list[ReplyBound]]:
-        """The commands followed by a WAIT that ends before the reply's wait would: WAIT
+        """The commands followed by a WAIT that ends before the operation's deadline: WAIT
         answers how many replicas had the writes when it returns."""
-        left = min(deadline - time.monotonic(), self._response_s)
-        wait_ms = max(1, int(left * 1000 * _WAIT_SHARE))
+        left = deadline - time.monotonic()
+        wait_ms = max(1, int((left - max(left * _WAIT_MARGIN_SHARE, _WAIT_MARGIN_S)) * 1000))
         return (
             [*commands, (b"WAIT", self.wait_replicas, wait_ms)],
             [*bounds, self.single_value],

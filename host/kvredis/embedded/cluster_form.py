@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 
 import redis
 
+from kvredis.backend.hashslots import SLOTS
 from kvredis.errors import EmbeddedServerError
 
-SLOTS = 16384
 _POLL_S = 0.05
 
 
