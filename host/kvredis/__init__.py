@@ -56,6 +56,9 @@ if TYPE_CHECKING:
     from kvredis.runtime.inspect import ComponentInfo, Signature
     from kvredis.runtime.instance import Instance, Limits, WasiOptions
     from kvredis.runtime.values import parse_invoke, to_json
+    from kvredis.serve.asgi import AsgiApp, default_concurrency
+    from kvredis.serve.client import asgi_client
+    from kvredis.serve.factory import asgi_app, http_handler
 
 __version__ = "0.1.0"
 
@@ -81,6 +84,11 @@ _LAZY = {
     "WasiOptions": "kvredis.runtime.instance",
     "parse_invoke": "kvredis.runtime.values",
     "to_json": "kvredis.runtime.values",
+    "AsgiApp": "kvredis.serve.asgi",
+    "default_concurrency": "kvredis.serve.asgi",
+    "asgi_client": "kvredis.serve.client",
+    "asgi_app": "kvredis.serve.factory",
+    "http_handler": "kvredis.serve.factory",
 }
 
 
@@ -100,6 +108,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "DEFAULT_DATA_DIR",
     "DEFAULT_KEY_PREFIX",
+    "AsgiApp",
     "Component",
     "ComponentError",
     "ComponentInfo",
@@ -124,6 +133,10 @@ __all__ = [
     "UnsatisfiedImports",
     "WasiOptions",
     "__version__",
+    "asgi_app",
+    "asgi_client",
+    "default_concurrency",
+    "http_handler",
     "parse_invoke",
     "parse_size",
     "parse_timeout",
