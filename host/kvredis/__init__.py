@@ -53,6 +53,7 @@ if TYPE_CHECKING:
         parse_timeout,
     )
     from kvredis.runtime.deadline import run_with_deadline
+    from kvredis.runtime.http_handler import HttpHandler
     from kvredis.runtime.inspect import ComponentInfo, Signature
     from kvredis.runtime.instance import Instance, Limits, WasiOptions
     from kvredis.runtime.values import parse_invoke, to_json
@@ -84,6 +85,7 @@ _LAZY = {
     "WasiOptions": "kvredis.runtime.instance",
     "parse_invoke": "kvredis.runtime.values",
     "to_json": "kvredis.runtime.values",
+    "HttpHandler": "kvredis.runtime.http_handler",
     "AsgiApp": "kvredis.serve.asgi",
     "default_concurrency": "kvredis.serve.asgi",
     "asgi_client": "kvredis.serve.client",
@@ -123,6 +125,7 @@ __all__ = [
     "GuestTrap",
     "Host",
     "HostResourceError",
+    "HttpHandler",
     "Instance",
     "InvalidArguments",
     "KvredisError",
