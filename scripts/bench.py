@@ -43,6 +43,7 @@ from typing import Any
 import redis
 from redis.cluster import RedisCluster
 
+import bench_http
 import bench_real_guests
 import guests
 from kvredis import EmbeddedCluster, Host
@@ -597,6 +598,8 @@ def main() -> int:
     print("targets:", ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in verdicts.items()))
     if not args.no_readme and not args.quick:
         update_readme(report)
+    # HTTP serving, in a module of its own (scripts/bench_http.py).
+    print(bench_http.table(*bench_http.measure(3 if args.quick else 10)))
     return 0
 
 

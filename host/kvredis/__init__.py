@@ -54,9 +54,13 @@ if TYPE_CHECKING:
         parse_timeout,
     )
     from kvredis.runtime.deadline import run_with_deadline
+    from kvredis.runtime.http_handler import HttpHandler
     from kvredis.runtime.inspect import ComponentInfo, Signature
     from kvredis.runtime.instance import Instance, Limits, WasiOptions
     from kvredis.runtime.values import parse_invoke, to_json
+    from kvredis.serve.asgi import AsgiApp, default_concurrency
+    from kvredis.serve.client import asgi_client
+    from kvredis.serve.factory import asgi_app, http_handler
 
 __version__ = "0.1.0"
 
@@ -83,6 +87,12 @@ _LAZY = {
     "WasiOptions": "kvredis.runtime.instance",
     "parse_invoke": "kvredis.runtime.values",
     "to_json": "kvredis.runtime.values",
+    "HttpHandler": "kvredis.runtime.http_handler",
+    "AsgiApp": "kvredis.serve.asgi",
+    "default_concurrency": "kvredis.serve.asgi",
+    "asgi_client": "kvredis.serve.client",
+    "asgi_app": "kvredis.serve.factory",
+    "http_handler": "kvredis.serve.factory",
 }
 
 
@@ -102,6 +112,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "DEFAULT_DATA_DIR",
     "DEFAULT_KEY_PREFIX",
+    "AsgiApp",
     "Component",
     "ComponentError",
     "ComponentInfo",
@@ -117,6 +128,7 @@ __all__ = [
     "GuestTrap",
     "Host",
     "HostResourceError",
+    "HttpHandler",
     "Instance",
     "InvalidArguments",
     "KvredisError",
@@ -127,6 +139,10 @@ __all__ = [
     "UnsatisfiedImports",
     "WasiOptions",
     "__version__",
+    "asgi_app",
+    "asgi_client",
+    "default_concurrency",
+    "http_handler",
     "parse_invoke",
     "parse_size",
     "parse_timeout",

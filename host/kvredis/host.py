@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kvredis.backend.base import Backend, BackendError
 from kvredis.backend.settings import ConnectionSettings
@@ -31,6 +31,11 @@ from kvredis.layout import DEFAULT_TEMPLATE, KeyLayout, LayoutError
 from kvredis.runtime.cache import load_component
 from kvredis.runtime.inspect import ComponentInfo, describe, find_export
 from kvredis.runtime.instance import Instance, Limits, WasiOptions
+
+if TYPE_CHECKING:
+    import httpx
+
+    from kvredis.serve.asgi import AsgiApp
 
 DEFAULT_KEY_PREFIX = DEFAULT_TEMPLATE
 # A guest call may run this long at most: beyond it a deadline is no deadline, and the epoch
@@ -373,6 +378,30 @@ class Component:
         self._default: Instance | None = None
         self._default_core: KeyValueCore | None = None
         self._lock = threading.Lock()
+
+    @property
+    def compiled(self) -> Any:
+        """The compiled wasmtime component (shared by every instance)."""
+        return self._compiled
+
+    def asgi(self, **options: Any) -> AsgiApp:
+        """The component (exporting `wasi:http/incoming-handler`) as an ASGI 3 application:
+        a fresh instance per request under the host's timeout (504) and memory limit.
+        `options`: `concurrency` (guests at once), `max_body_size` (413 above it), `env`
+        (the guests' environment), `dirs` ((host, guest) directories), `access_log` (a
+        callable given one line per request). Serve it with any ASGI server, or mount it in
+        an application; `close()` it when done."""
+        from kvredis.serve.factory import asgi_app  # noqa: PLC0415 - only for HTTP components
+
+        return asgi_app(self, **options)
+
+    def http_client(self, base_url: str = "http://component", **options: Any) -> httpx.Client:
+        """An `httpx.Client` sending requests to this component in-process (no port):
+        `client.get("/hits")`. `options` go to `asgi()`; close the client when done."""
+        from kvredis.serve.client import asgi_client  # noqa: PLC0415 - httpx on demand
+
+        app = self.asgi(**options)
+        return asgi_client(app, base_url, on_close=app.close)
 
     def find_export(self, name: str) -> str:
         """The full name of the exported function `name` (`fn`, `iface#fn` or

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    import httpx
     import redis
     from redis.cluster import RedisCluster
 
@@ -112,6 +113,15 @@ class KvredisFixture:
     ) -> RunResult:
         """Run a component's `wasi:cli/run` with `args`; returns exit code, stdout, stderr."""
         return self.load(path).run(*args, env=env, dirs=dirs or ())
+
+    def http(self, path: str | os.PathLike[str], **options: Any) -> httpx.Client:
+        """An `httpx.Client` sending requests to an HTTP component (one exporting
+        `wasi:http/incoming-handler`) in-process, no port: `kvredis.http(wasm).get("/hits")`.
+        `options` go to `Component.asgi` (`max_body_size`, `env`, `dirs`...); the client is
+        closed when the test ends."""
+        client = self.load(path).http_client(**options)
+        self._request.addfinalizer(client.close)
+        return client
 
     def key(self, bucket: str, key: str) -> bytes:
         """The Redis key of (bucket, key) under the default layout."""

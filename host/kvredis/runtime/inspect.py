@@ -16,7 +16,8 @@ from kvredis.runtime.values import type_name
 
 CLI_RUN = "wasi:cli/run"
 # Interfaces a host serves; wasi:cli/run is a component's export, never the host's.
-_WASI_IMPORTABLE = wasi.INTERFACES - {CLI_RUN}
+# wasi:http comes from kvredis's own WASI (runtime/linking), for components that serve HTTP.
+_WASI_IMPORTABLE = (wasi.INTERFACES - {CLI_RUN}) | {"wasi:http/types", "wasi:http/outgoing-handler"}
 _KEYVALUE_IMPORTS = {name for module in KEYVALUE_MODULES for name in module.IMPORTS}
 
 

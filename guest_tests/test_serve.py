@@ -1,0 +1,214 @@
+"""`kvredis serve`: HTTP components on uvicorn, on a real port, against real servers."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+import servers
+from clikit import LineReader, error_line, finish, server_processes, start_kvredis
+from support import run_kvredis
+
+
+@contextmanager
+def serving(*args: str | Path, cwd: Path) -> Iterator[tuple[str, LineReader]]:
+    """`kvredis serve --addr 127.0.0.1:0 ARGS`: its base URL and its log; stopped with
+    SIGTERM at the end, which must end it cleanly."""
+    process = start_kvredis("serve", "--addr", "127.0.0.1:0", *args, cwd=cwd)
+    assert process.stdout is not None and process.stderr is not None
+    log = LineReader(process.stderr)
+    try:
+        first = LineReader(process.stdout).next()
+        assert first.startswith("kvredis serve: http://127.0.0.1:"), first
+        yield first.split(": ", 1)[1].rstrip("/"), log
+    finally:
+        process.send_signal(signal.SIGTERM)
+        finish(process)
+    assert process.returncode == 0, log.seen
+
+
+def duplex_post(url: str, path: str, pieces: Iterator[bytes], length: int) -> tuple[int, bytes]:
+    """POST a body while reading the answer at the same time, as an echo needs: a client
+    that writes the whole body first would wait on a server that waits on it."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=60) as sock:
+        head = f"POST {path} HTTP/1.1\r\nhost: {host}\r\ncontent-length: {length}\r\n"
+        sock.sendall((head + "connection: close\r\n\r\n").encode())
+
+        def write() -> None:
+            for piece in pieces:
+                sock.sendall(piece)
+
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        received = bytearray()
+        while chunk := sock.recv(1 << 20):
+            received += chunk
+        writer.join(60)
+    head_bytes, _, chunked = bytes(received).partition(b"\r\n\r\n")
+    return int(head_bytes.split(b" ")[1]), _dechunk(chunked)
+
+
+def _dechunk(data: bytes) -> bytes:
+    body = bytearray()
+    while True:
+        size_line, _, data = data.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            return bytes(body)
+        body += data[:size]
+        data = data[size + 2 :]
+
+
+def refusal(cwd: Path, *args: str | Path) -> str:
+    """The one error line of `kvredis serve ARGS`, which must exit with status 2."""
+    done = run_kvredis("serve", *args, cwd=cwd, timeout=120)
+    return error_line(done)
+
+
+def line_with(log: LineReader, text: str) -> str:
+    """The next log line containing `text` (the lines before it are kept in `log.seen`)."""
+    while True:
+        line = log.next()
+        if text in line:
+            return line
+
+
+def test_the_counter_is_served_on_a_port_with_one_log_line_per_request(
+    app_guest: Callable[[str], Path], server: servers.ServerProcess, db: redis.Redis, tmp_path: Path
+) -> None:
+    wasm = app_guest("http-counter")
+    with serving("--redis-url", server.url, wasm, cwd=tmp_path) as (url, log):
+        with httpx.Client(base_url=url) as client:
+            counts = [client.get("/hits").text for _ in range(3)]
+            assert client.get("/").status_code == 404
+        assert counts == ["1\n", "2\n", "3\n"]
+        assert log.next().startswith("kvredis: serving http-counter.wasm")
+        lines = [log.next() for _ in range(4)]
+    assert db.get(b"counter:hits") == b"3"
+    assert [line.rsplit(" ", 2)[0] for line in lines] == [
+        "kvredis: GET /hits 200",
+        "kvredis: GET /hits 200",
+        "kvredis: GET /hits 200",
+        "kvredis: GET / 404",
+    ]
+    assert all(line.endswith(" ms") for line in lines)
+
+
+def test_200_concurrent_requests_through_the_server_count_exactly(
+    app_guest: Callable[[str], Path], server: servers.ServerProcess, db: redis.Redis, tmp_path: Path
+) -> None:
+    wasm = app_guest("http-counter")
+    with serving("--redis-url", server.url, wasm, cwd=tmp_path) as (url, _log):
+        limits = httpx.Limits(max_connections=50)
+        with (
+            httpx.Client(base_url=url, limits=limits, timeout=60) as client,
+            ThreadPoolExecutor(50) as pool,
+        ):
+            answers = list(pool.map(lambda _: client.get("/crowd"), range(200)))
+    assert sorted(int(a.text) for a in answers) == list(range(1, 201))
+    assert db.get(b"counter:crowd") == b"200"
+
+
+def test_a_10_mib_body_streams_through_the_server_both_ways(
+    app_guest: Callable[[str], Path], server: servers.ServerProcess, tmp_path: Path
+) -> None:
+    data = bytes(range(256)) * (10 * 4096)
+    pieces = (data[i : i + 256 * 1024] for i in range(0, len(data), 256 * 1024))
+    with serving("--redis-url", server.url, app_guest("http-echo"), cwd=tmp_path) as (url, _):
+        status, body = duplex_post(url, "/echo", pieces, len(data))
+    assert status == 200
+    assert body == data
+
+
+def test_a_streaming_response_shows_its_first_bytes_before_it_ends(
+    app_guest: Callable[[str], Path], server: servers.ServerProcess, tmp_path: Path
+) -> None:
+    wasm = app_guest("http-faults")
+    with serving("--redis-url", server.url, wasm, cwd=tmp_path) as (url, _log):
+        started = time.monotonic()
+        with httpx.stream("GET", f"{url}/drip?n=5&ms=1000", timeout=30) as answer:
+            chunks = answer.iter_raw()
+            first = next(chunks)
+            first_at = time.monotonic() - started
+            rest = b"".join(chunks)
+            ended_at = time.monotonic() - started
+    assert first == b"line 0\n"
+    assert rest == b"".join(f"line {i}\n".encode() for i in range(1, 5))
+    assert first_at < 2.0, first_at
+    assert ended_at >= 4.0, ended_at
+
+
+def test_faults_answer_500_or_504_and_the_server_keeps_serving(
+    app_guest: Callable[[str], Path], server: servers.ServerProcess, tmp_path: Path
+) -> None:
+    wasm = app_guest("http-faults")
+    args = ("--redis-url", server.url, "--timeout", "1", "--max-body-size", "1K", wasm)
+    with serving(*args, cwd=tmp_path) as (url, log), httpx.Client(base_url=url) as client:
+        assert client.get("/trap").status_code == 500
+        assert client.get("/spin").status_code == 504
+        assert client.get("/silent").status_code == 500
+        assert client.post("/size", content=b"x" * 2000).status_code == 413
+        assert client.get("/fine").text == "ok\n"
+        line_with(log, "GET /fine 200")
+    assert any("GET /spin 504" in line for line in log.seen)
+    assert any("POST /size 413" in line for line in log.seen)
+    # The guest's own traceback is its stderr, passed on; the host's never shows.
+    assert not any('.py", line' in line and "/app.py" not in line for line in log.seen)
+
+
+def test_sigterm_stops_the_server_and_the_embedded_server(
+    app_guest: Callable[[str], Path], tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    wasm = app_guest("http-counter")
+    with serving("--data-dir", data_dir, wasm, cwd=tmp_path) as (url, _log):
+        assert httpx.get(f"{url}/hits").text == "1\n"
+        assert server_processes(data_dir)
+    servers.wait_until(lambda: not server_processes(data_dir), 10, "embedded server gone")
+
+
+def test_reload_serves_a_new_build_and_keeps_the_old_one_when_it_breaks(
+    app_guest: Callable[[str], Path], server: servers.ServerProcess, tmp_path: Path
+) -> None:
+    wasm = tmp_path / "app.wasm"
+    shutil.copyfile(app_guest("http-faults"), wasm)
+    with serving("--redis-url", server.url, "--reload", wasm, cwd=tmp_path) as (url, log):
+        assert httpx.get(f"{url}/n").text == "ok\n"
+        shutil.copyfile(app_guest("http-counter"), tmp_path / "next.wasm")
+        (tmp_path / "next.wasm").replace(wasm)
+        line_with(log, "reloaded app.wasm")
+        assert httpx.get(f"{url}/n").text == "1\n"
+        (tmp_path / "broken.wasm").write_bytes(b"not wasm at all")
+        (tmp_path / "broken.wasm").replace(wasm)
+        assert "still serving the previous build" in line_with(log, "reload failed")
+        assert httpx.get(f"{url}/n").text == "2\n"
+
+
+def test_a_component_without_an_http_export_is_refused(cli_wasm: Path, tmp_path: Path) -> None:
+    line = refusal(tmp_path, "--addr", "127.0.0.1:0", cli_wasm)
+    assert "does not export wasi:http/incoming-handler" in line
+    assert "wasi:cli/run" in line
+
+
+@pytest.mark.parametrize("addr", ["8000", "localhost:", "host:99999"])
+def test_a_bad_addr_is_a_usage_error(addr: str, cli_wasm: Path, tmp_path: Path) -> None:
+    assert f"--addr {addr}: expected HOST:PORT" in refusal(tmp_path, "--addr", addr, cli_wasm)
+
+
+def test_inspect_says_serve_serves_an_http_component(app_guest: Callable[[str], Path]) -> None:
+    done = run_kvredis("inspect", app_guest("http-counter"))
+    assert done.returncode == 0, done.stderr
+    assert "kvredis serve: can serve it (it exports wasi:http/incoming-handler)" in done.stdout
+    assert "kvredis run:" not in done.stdout

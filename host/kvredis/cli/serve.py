@@ -1,0 +1,198 @@
+"""`kvredis serve`: an HTTP component (one exporting `wasi:http/incoming-handler`) on
+uvicorn, a fresh instance per request over one compiled component."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import socket
+import threading
+from pathlib import Path
+
+from kvredis import (
+    AsgiApp,
+    Component,
+    ComponentLoadError,
+    ConfigError,
+    Host,
+    HttpHandler,
+    KvredisError,
+    default_concurrency,
+    http_handler,
+    redact_text,
+)
+from kvredis.cli import hosting, options
+from kvredis.cli.console import compiling_note, say
+from kvredis.cli.guest_specs import guest_dirs, guest_env
+
+DEFAULT_ADDR = "127.0.0.1:8000"
+RELOAD_POLL_S = 0.5
+
+EXAMPLES = """\
+examples:
+  kvredis serve app.wasm                        http://127.0.0.1:8000, embedded server
+  kvredis serve --addr 0.0.0.0:8080 --redis-url-file ~/.redis-url app.wasm
+  kvredis serve --reload --timeout 10 --max-body-size 1M app.wasm
+                                                a new build of app.wasm is served as soon
+                                                as it is written
+
+Each request gets a fresh instance; a trap or a guest that sets no response answers 500, a
+request over --timeout 504, a body over --max-body-size 413. Ctrl-C or SIGTERM stops taking
+requests, lets those in flight finish (cut at --timeout) and stops the embedded server.
+"""
+
+
+def add_parser(commands: options.Commands) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="serve an HTTP component (wasi:http/incoming-handler) on a port",
+        description="Serve COMPONENT, which exports wasi:http/incoming-handler, over HTTP: a "
+        "fresh instance per request, with wasi:keyvalue on Redis.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    hosting.add_host_options(serve)
+    http = serve.add_argument_group("serving")
+    http.add_argument(
+        "--addr",
+        metavar="HOST:PORT",
+        default=DEFAULT_ADDR,
+        help=f"where to listen (default {DEFAULT_ADDR}; port 0 picks a free one)",
+    )
+    http.add_argument(
+        "--concurrency",
+        metavar="N",
+        type=_positive,
+        default=default_concurrency(),
+        help="guests running at once; more requests wait their turn (default: 2 per core, "
+        "%(default)s here)",
+    )
+    http.add_argument(
+        "--max-body-size",
+        metavar="SIZE",
+        type=options.size,
+        help="answer 413 to a request body larger than this (e.g. 10M; default: no limit)",
+    )
+    http.add_argument(
+        "--reload",
+        action="store_true",
+        help="serve a new build when COMPONENT changes (a failed build keeps the old one)",
+    )
+    guest = serve.add_argument_group("the guest")
+    hosting.add_instance_options(guest)
+    serve.add_argument("component", metavar="COMPONENT", help="the component (.wasm) to serve")
+    serve.set_defaults(execute=execute)
+
+
+def _positive(text: str) -> int:
+    value = options.whole_number(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("expected a number >= 1")
+    return value
+
+
+def parse_addr(text: str) -> tuple[str, int]:
+    """`HOST:PORT` (`[::1]:PORT` for IPv6) as uvicorn takes it."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ConfigError(f"--addr {text}: expected HOST:PORT, e.g. {DEFAULT_ADDR}")
+    return host.strip("[]"), int(port)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"--addr {host}:{port}: cannot listen: {exc.strerror or exc}") from None
+    sock.listen(2048)
+    return sock
+
+
+def _load(host: Host, args: argparse.Namespace) -> AsgiApp:
+    component = host.load(args.component, compiling_note(args.component))
+    return AsgiApp(
+        _handler(component, args),
+        concurrency=args.concurrency,
+        max_body_size=args.max_body_size,
+        access_log=say,
+    )
+
+
+def _handler(component: Component, args: argparse.Namespace) -> HttpHandler:
+    try:
+        return http_handler(
+            component,
+            dict(guest_env(args.env, args.inherit_env, os.environ)),
+            guest_dirs(args.dir),
+        )
+    except ComponentLoadError as exc:
+        raise ConfigError(
+            f"{args.component}: cannot serve it: {exc}; `kvredis run` runs a command"
+        ) from None
+
+
+def execute(args: argparse.Namespace) -> int:
+    import uvicorn  # noqa: PLC0415 - only `serve` needs a web server
+
+    host = hosting.host_from_args(args)
+    addr = parse_addr(args.addr)
+    app = _load(host, args)  # a component that serves no HTTP fails before any server starts
+    with host, _listen(*addr) as sock:
+        bound_host, bound_port = sock.getsockname()[:2]
+        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+        print(f"kvredis serve: http://{shown}:{bound_port}/", flush=True)
+        say(f"serving {Path(args.component).name}; keyvalue on {redact_text(host.url)}")
+        stop_watching = threading.Event()
+        if args.reload:
+            threading.Thread(
+                target=_watch,
+                args=(host, args, app, stop_watching),
+                name="kvredis-reload",
+                daemon=True,
+            ).start()
+        config = uvicorn.Config(
+            app,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=args.timeout,
+        )
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                uvicorn.Server(config).run(sockets=[sock])
+        finally:
+            stop_watching.set()
+            app.close()
+    say("stopped")
+    return 0
+
+
+def _stamp(path: str) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_mtime_ns, found.st_size
+
+
+def _watch(host: Host, args: argparse.Namespace, app: AsgiApp, stop: threading.Event) -> None:
+    """Swap in a new build when the file changes; a build that fails to load is reported and
+    the previous one keeps serving."""
+    seen = _stamp(args.component)
+    while not stop.wait(RELOAD_POLL_S):
+        now = _stamp(args.component)
+        if now is None or now == seen:
+            continue
+        seen = now
+        try:
+            handler = _handler(host.load(args.component), args)
+        except KvredisError as exc:
+            say(f"reload failed, still serving the previous build: {redact_text(str(exc))}")
+            continue
+        app.swap(handler)
+        say(f"reloaded {Path(args.component).name}")
