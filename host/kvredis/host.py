@@ -379,11 +379,6 @@ class Component:
         self._default_core: KeyValueCore | None = None
         self._lock = threading.Lock()
 
-    @property
-    def compiled(self) -> Any:
-        """The compiled wasmtime component (shared by every instance)."""
-        return self._compiled
-
     def asgi(self, **options: Any) -> AsgiApp:
         """The component (exporting `wasi:http/incoming-handler`) as an ASGI 3 application:
         a fresh instance per request under the host's timeout (504) and memory limit.

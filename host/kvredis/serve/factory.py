@@ -47,7 +47,9 @@ def http_handler(
     """`component` ready to answer HTTP requests; `ComponentLoadError` naming its exports
     when it does not export `wasi:http/incoming-handler`."""
     return HttpHandler(
-        component.compiled,
+        # Compiled for the engine kind of the host's limits (epoch interruption with a
+        # timeout), as HttpHandler picks its engine from the same timeout.
+        component.compiled_for(component.host.limits),
         component.info,
         component.host.core,
         guest_settings(component, env, dirs),
