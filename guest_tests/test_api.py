@@ -663,9 +663,9 @@ def test_bad_component_files_raise_component_load_error(
 
 def test_missing_imports_raise_unsatisfied_imports(tmp_path: Path) -> None:
     path = tmp_path / "http.wasm"
-    path.write_bytes(wasmtime.wat2wasm('(component (import "wasi:http/types@0.2.0" (instance)))'))
+    path.write_bytes(wasmtime.wat2wasm('(component (import "wasi:http/types@0.3.0" (instance)))'))
     with pytest.raises(kvredis.UnsatisfiedImports) as caught:
         kvredis.Host("redis://127.0.0.1:1").load(path)
-    assert caught.value.missing == ["wasi:http/types@0.2.0"]
-    assert "wasi:http/types@0.2.0" in one_line(caught.value)
+    assert caught.value.missing == ["wasi:http/types@0.3.0"]
+    assert "wasi:http/types@0.3.0" in one_line(caught.value)
     assert isinstance(caught.value, kvredis.ComponentLoadError)

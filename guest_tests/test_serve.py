@@ -212,3 +212,8 @@ def test_inspect_says_serve_serves_an_http_component(app_guest: Callable[[str], 
     assert done.returncode == 0, done.stderr
     assert "kvredis serve: can serve it (it exports wasi:http/incoming-handler)" in done.stdout
     assert "kvredis run:" not in done.stdout
+
+
+def test_run_points_an_http_component_to_serve(app_guest: Callable[[str], Path]) -> None:
+    line = error_line(run_kvredis("run", app_guest("http-counter")))
+    assert line.endswith("serve it with `kvredis serve`"), line

@@ -37,10 +37,9 @@ def execute(args: argparse.Namespace) -> int:
     if info.missing:
         print(f"kvredis run: cannot run it: missing {', '.join(info.missing)}")
         return 1
-    serves_http = any(name.startswith("wasi:http/incoming-handler@") for name in info.exports)
-    if serves_http:
+    if info.serves_http:
         print("kvredis serve: can serve it (it exports wasi:http/incoming-handler)")
-    if info.cli_run_export or not serves_http:
+    if info.cli_run_export or not info.serves_http:
         entry = "wasi:cli/run" if info.cli_run_export else "no wasi:cli/run; use --invoke"
         print(f"kvredis run: can run it ({entry})")
     return 0

@@ -107,6 +107,11 @@ def execute(args: argparse.Namespace) -> int:
     if invoke is not None:
         component.find_export(invoke[0])
     elif component.info.cli_run_export is None:
+        if component.info.serves_http:
+            raise ConfigError(
+                f"{args.component} is an HTTP component (it exports "
+                "wasi:http/incoming-handler): serve it with `kvredis serve`"
+            )
         listing = ", ".join(sig.name for sig in component.info.public_functions) or "none"
         raise ConfigError(
             f"{args.component} has no wasi:cli/run export to run; call one of its functions "

@@ -15,6 +15,7 @@ from kvredis.runtime.engine import engine
 from kvredis.runtime.values import type_name
 
 CLI_RUN = "wasi:cli/run"
+HTTP_HANDLER = "wasi:http/incoming-handler"
 # Interfaces a host serves; wasi:cli/run is a component's export, never the host's.
 # wasi:http comes from kvredis's own WASI (runtime/linking), for components that serve HTTP.
 _WASI_IMPORTABLE = (wasi.INTERFACES - {CLI_RUN}) | {"wasi:http/types", "wasi:http/outgoing-handler"}
@@ -104,10 +105,19 @@ class ComponentInfo:
         return [sig for sig in self.functions if sig.internal]
 
     @property
+    def serves_http(self) -> bool:
+        """Whether it exports `wasi:http/incoming-handler` (any 0.2.x): `kvredis serve`."""
+        return self._wasi_export(HTTP_HANDLER) is not None
+
+    @property
     def cli_run_export(self) -> str | None:
+        return self._wasi_export(CLI_RUN)
+
+    def _wasi_export(self, interface: str) -> str | None:
+        """The full name of the exported WASI 0.2.x `interface`, if exported."""
         for name in self.exports:
             base, ver = split_version(name)
-            if base == CLI_RUN and ver is not None and ver.startswith(wasi.VERSION_PREFIX):
+            if base == interface and ver is not None and ver.startswith(wasi.VERSION_PREFIX):
                 return name
         return None
 
