@@ -9,22 +9,26 @@ import os
 import socket
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import kvredis
 from kvredis import (
-    AsgiApp,
     Component,
     ComponentLoadError,
     ConfigError,
     Host,
-    HttpHandler,
     KvredisError,
     default_concurrency,
-    http_handler,
     redact_text,
 )
 from kvredis.cli import hosting, options
 from kvredis.cli.console import compiling_note, say
 from kvredis.cli.guest_specs import guest_dirs, guest_env
+
+if TYPE_CHECKING:
+    # Only types here: the serving code loads when a component is served, not when the
+    # parser of every command is built.
+    from kvredis import AsgiApp, HttpHandler
 
 DEFAULT_ADDR = "127.0.0.1:8000"
 RELOAD_POLL_S = 0.5
@@ -115,7 +119,7 @@ def _listen(host: str, port: int) -> socket.socket:
 
 def _load(host: Host, args: argparse.Namespace) -> AsgiApp:
     component = host.load(args.component, compiling_note(args.component))
-    return AsgiApp(
+    return kvredis.AsgiApp(
         _handler(component, args),
         concurrency=args.concurrency,
         max_body_size=args.max_body_size,
@@ -125,7 +129,7 @@ def _load(host: Host, args: argparse.Namespace) -> AsgiApp:
 
 def _handler(component: Component, args: argparse.Namespace) -> HttpHandler:
     try:
-        return http_handler(
+        return kvredis.http_handler(
             component,
             dict(guest_env(args.env, args.inherit_env, os.environ)),
             guest_dirs(args.dir),
