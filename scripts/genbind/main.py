@@ -80,6 +80,30 @@ WASI_SOURCES = [
 ]
 
 
+@dataclass(frozen=True)
+class WasmcloudSource:
+    """One package of the host interfaces wasmCloud gives every component (logging, config,
+    link names): each a package of its own, served whole, whatever its worlds say (the
+    wasmcloud:bus WIT has none)."""
+
+    folder: str
+    module: str
+    type_base: int
+
+
+WASMCLOUD_SOURCES = [
+    WasmcloudSource("logging-0.1.0-draft", "wasi_logging", 0x57430100),
+    WasmcloudSource("config-0.2.0-draft", "wasi_config", 0x57430200),
+    WasmcloudSource("wasmcloud-bus-1.0.0", "wasmcloud_bus", 0x57430300),
+]
+
+
+def wasmcloud_package(tool: str, source: WasmcloudSource) -> Package:
+    doc = wit_json(tool, WIT / source.folder)
+    (pkg,) = doc["packages"]
+    return Package.whole(doc, pkg["name"], frozenset(), frozenset(), {pkg["name"]: source.module})
+
+
 def wasi_packages(tool: str) -> list[tuple[WasiSource, Package]]:
     doc = wit_json_with_deps(tool, WIT, WASI_HTTP_ROOT, [s.folder for s in WASI_SOURCES])
     modules = {s.package: s.module for s in WASI_SOURCES}
@@ -122,9 +146,17 @@ def generate(out: Path) -> dict[Path, str]:
         files[out / f"{wasi_source.module}.py"] = render_module(
             package, wasi_source.folder, wasi_source.type_base
         )
+    for wasmcloud_source in WASMCLOUD_SOURCES:
+        files[out / f"{wasmcloud_source.module}.py"] = render_module(
+            wasmcloud_package(tool, wasmcloud_source),
+            wasmcloud_source.folder,
+            wasmcloud_source.type_base,
+        )
     files[out / "wasi.py"] = render_wasi(wasi_interfaces(tool, WIT, WASI_FOLDERS))
     files[out / "__init__.py"] = render_index(
-        [s.module for s in SOURCES], [s.module for s in WASI_SOURCES]
+        [s.module for s in SOURCES],
+        [s.module for s in WASI_SOURCES],
+        [s.module for s in WASMCLOUD_SOURCES],
     )
     return {path: format_source(text) for path, text in files.items()}
 

@@ -2,18 +2,22 @@
 """Typed host bindings generated from the vendored WIT in wit/, one module a package.
 
 `MODULES`: wasi:keyvalue, both versions. `WASI_MODULES`: kvredis's own WASI 0.2 with
-wasi:http, for components that import wasi:http."""
+wasi:http, for components that import wasi:http. `WASMCLOUD_MODULES`: the host
+interfaces of wasmCloud (wasi:logging, wasi:config, wasmcloud:bus), for every component."""
 
 from kvredis.bindings import (
     keyvalue_draft,
     keyvalue_draft2,
     wasi_cli,
     wasi_clocks,
+    wasi_config,
     wasi_filesystem,
     wasi_http,
     wasi_io,
+    wasi_logging,
     wasi_random,
     wasi_sockets,
+    wasmcloud_bus,
 )
 
 MODULES = (
@@ -29,17 +33,26 @@ WASI_MODULES = (
     wasi_sockets,
     wasi_http,
 )
+WASMCLOUD_MODULES = (
+    wasi_logging,
+    wasi_config,
+    wasmcloud_bus,
+)
 
 __all__ = [
     "MODULES",
     "WASI_MODULES",
+    "WASMCLOUD_MODULES",
     "keyvalue_draft",
     "keyvalue_draft2",
     "wasi_cli",
     "wasi_clocks",
+    "wasi_config",
     "wasi_filesystem",
     "wasi_http",
     "wasi_io",
+    "wasi_logging",
     "wasi_random",
     "wasi_sockets",
+    "wasmcloud_bus",
 ]
