@@ -48,6 +48,10 @@ WIT_DEPS = [
     "keyvalue-0.2.0-draft",
     "keyvalue-0.2.0-draft2",
 ]
+# wasmCloud's host interfaces, for the guests that import them (apps named `wasmcloud*`, built
+# against guest_tests/wit-wasmcloud): other guests keep their inputs, so their cache keys.
+WASMCLOUD_WIT_DEPS = ["logging-0.1.0-draft", "config-0.2.0-draft", "wasmcloud-bus-1.0.0"]
+WASMCLOUD_GUEST_WIT = ROOT / "guest_tests" / "wit-wasmcloud"
 CONFORMANCE = {"draft": "conformance-draft", "draft2": "conformance-draft2"}
 
 
@@ -60,10 +64,11 @@ class Guest:
     sources: tuple[Path, ...]
     world: str
     wit: Path
+    deps: tuple[str, ...] = tuple(WIT_DEPS)
 
     def inputs(self) -> list[Path]:
         files: list[Path] = []
-        for root in (*self.sources, self.wit, *(WIT / d for d in WIT_DEPS)):
+        for root in (*self.sources, self.wit, *(WIT / d for d in self.deps)):
             files += sorted(p for p in root.rglob("*") if p.is_file() and _counts(p))
         return files
 
@@ -124,7 +129,7 @@ def build(guest: Guest, out: Path) -> Path:
         with tempfile.TemporaryDirectory(prefix="kvredis-guest-") as tmp:
             target = Path(tmp) / "guest.wasm"
             command = [componentize_py()]
-            for dep in WIT_DEPS:
+            for dep in guest.deps:
                 command += ["-d", str(WIT / dep)]
             command += ["-d", str(guest.wit), "-w", guest.world, "componentize", guest.module]
             for source in guest.sources:
@@ -156,8 +161,18 @@ def build_conformance(out_dir: Path = PACKAGE_GUESTS) -> list[Path]:
 
 def app_guest(name: str) -> Guest:
     """A test guest: guest_tests/apps/NAME/app.py, world kvredis:guests/NAME. HTTP guests
-    (`http-*`) also get the helpers they share, guest_tests/apps/_http."""
+    (`http-*`) also get the helpers they share, guest_tests/apps/_http; wasmCloud guests
+    (`wasmcloud*`) are built against guest_tests/wit-wasmcloud."""
     shared = (HTTP_KIT,) if name.startswith("http-") else ()
+    if name.startswith("wasmcloud"):
+        return Guest(
+            name=name,
+            module="app",
+            sources=(APPS / name,),
+            world=f"kvredis:wasmcloud-guests/{name}",
+            wit=WASMCLOUD_GUEST_WIT,
+            deps=(*WIT_DEPS, *WASMCLOUD_WIT_DEPS),
+        )
     return Guest(
         name=name,
         module="app",

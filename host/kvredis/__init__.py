@@ -10,7 +10,9 @@ The faces (the `kvredis` command, the pytest plugin, `run_conformance`) use only
 names, and so can any tool: `parse_invoke` and `to_json` for the `NAME(ARGS)` text and JSON
 of `kvredis run --invoke`, `parse_size` and `parse_timeout` for limits given as text,
 `run_with_deadline` to wait for guest code no longer than a timeout, `redact` and
-`redact_text` to show URLs without their passwords, `EmbeddedServer` and `EmbeddedCluster`
+`redact_text` to show URLs without their passwords, `read_config_file` for the values
+of `--config-file` (`LOG_LEVELS`, `DEFAULT_LOG_LEVEL` for `--log-level`), `EmbeddedServer`
+and `EmbeddedCluster`
 for the embedded Valkey (or a local cluster of it) on its own, and the defaults
 `DEFAULT_DATA_DIR` and `DEFAULT_KEY_PREFIX`.
 
@@ -61,6 +63,8 @@ if TYPE_CHECKING:
     from kvredis.serve.asgi import AsgiApp, default_concurrency
     from kvredis.serve.client import asgi_client
     from kvredis.serve.factory import asgi_app, http_handler
+    from kvredis.wasmcloud.config import read_config_file
+    from kvredis.wasmcloud.log_sink import DEFAULT_LOG_LEVEL, LOG_LEVELS
 
 __version__ = "0.1.0"
 
@@ -93,6 +97,9 @@ _LAZY = {
     "asgi_client": "kvredis.serve.client",
     "asgi_app": "kvredis.serve.factory",
     "http_handler": "kvredis.serve.factory",
+    "read_config_file": "kvredis.wasmcloud.config",
+    "DEFAULT_LOG_LEVEL": "kvredis.wasmcloud.log_sink",
+    "LOG_LEVELS": "kvredis.wasmcloud.log_sink",
 }
 
 
@@ -112,6 +119,8 @@ def __dir__() -> list[str]:
 __all__ = [
     "DEFAULT_DATA_DIR",
     "DEFAULT_KEY_PREFIX",
+    "DEFAULT_LOG_LEVEL",
+    "LOG_LEVELS",
     "AsgiApp",
     "Component",
     "ComponentError",
@@ -146,6 +155,7 @@ __all__ = [
     "parse_invoke",
     "parse_size",
     "parse_timeout",
+    "read_config_file",
     "redact",
     "redact_text",
     "run_conformance",

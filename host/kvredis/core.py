@@ -36,6 +36,13 @@ class LazyValue(Protocol):
 Value = bytes | LazyValue
 
 
+class BucketOpener(Protocol):
+    """What an instance's `open` goes through: the host's core, or the instance's choice of
+    link (`kvredis.wasmcloud.LinkTable`)."""
+
+    def open(self, identifier: str) -> Bucket: ...
+
+
 class KeyValueError(Exception):
     """An error the guest sees as a WIT `error`."""
 

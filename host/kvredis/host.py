@@ -31,6 +31,14 @@ from kvredis.layout import DEFAULT_TEMPLATE, KeyLayout, LayoutError
 from kvredis.runtime.cache import load_component
 from kvredis.runtime.inspect import ComponentInfo, describe, find_export
 from kvredis.runtime.instance import Instance, Limits, WasiOptions
+from kvredis.wasmcloud import (
+    DEFAULT_LINK,
+    DEFAULT_LOG_LEVEL,
+    HostServices,
+    check_config,
+    check_link_name,
+    check_log_level,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -118,6 +126,12 @@ class Host:
     protocol (raw Redis keys and values in, plain Python out), for tests and benchmarks of
     the host itself; `redis_url` and `data_dir` are then unused, and bucket routes to other
     URLs still connect to Redis.
+    wasmCloud's host interfaces: `config` is what `wasi:config` (`store` and `runtime`)
+    gives components; `links` names keyvalue links a component picks with
+    `wasmcloud:bus/lattice.set-link-name` (a URL: that server, under the same bucket rules
+    but without the per-bucket URLs; None: the default server, exactly as `default`, the
+    link every instance starts on); `log_level` is the least severe `wasi:logging` level
+    shown (trace, debug, info, warn, error, critical).
 
     Bad options raise `ConfigError`; an unreachable server raises `RedisUnavailable`.
     """
@@ -136,8 +150,14 @@ class Host:
         data_dir: str | os.PathLike[str] | None = None,
         backend: Backend | None = None,
         cluster: bool | int = False,
+        config: Mapping[str, str] | None = None,
+        links: Mapping[str, str | None] | None = None,
+        log_level: str = DEFAULT_LOG_LEVEL,
     ) -> None:
         self._settings = connection or ConnectionSettings()
+        self._guest_config = check_config(config or {})
+        self._log_level = check_log_level(log_level)
+        self._links = _link_urls(links)
         if cluster is not False and (redis_url is not None or backend is not None):
             raise ConfigError(
                 "cluster starts the embedded cluster, so it takes no redis_url or backend; "
@@ -157,7 +177,7 @@ class Host:
             if redis_url is not None:
                 check_url(redis_url)
             routes = _bucket_routes(buckets)
-            for url in routes.values():
+            for url in [*routes.values(), *self._links.values()]:
                 if url is not None:
                     check_url(url)
         except UrlError as exc:
@@ -188,6 +208,7 @@ class Host:
         self._default_backend: Backend | None = None
         self._backends: list[Backend] = []
         self._core: KeyValueCore | None = None
+        self._services: HostServices | None = None
         # Several threads may touch `core` first at once; only one of them may start a server.
         self._start_lock = threading.RLock()
 
@@ -222,7 +243,17 @@ class Host:
             for url in {u for u in self._routes.values() if u is not None}:
                 by_url[url] = self._open_backend(url)
             routed = {b: by_url[u] for b, u in self._routes.items() if u is not None}
-            self._core = KeyValueCore(self._config, default, routed)
+            core = KeyValueCore(self._config, default, routed)
+            cores = {DEFAULT_LINK: core}
+            for name, link_url in self._links.items():
+                if link_url is None:
+                    cores[name] = core
+                    continue
+                if link_url not in by_url:
+                    by_url[link_url] = self._open_backend(link_url)
+                cores[name] = KeyValueCore(self._config, by_url[link_url])
+            self._services = HostServices(cores, self._guest_config, self._log_level)
+            self._core = core
             self._default_backend = default
         except BaseException:
             self.close()
@@ -250,6 +281,7 @@ class Host:
         """Close connections and stop the embedded server, if this host started one."""
         with self._start_lock:
             self._core = None
+            self._services = None
             self._default_backend = None
             for backend in self._backends:
                 with contextlib.suppress(Exception):
@@ -285,10 +317,15 @@ class Host:
     @property
     def core(self) -> KeyValueCore:
         """The keyvalue core components of this host call (connects on first use)."""
+        return self.services.cores[DEFAULT_LINK]
+
+    @property
+    def services(self) -> HostServices:
+        """Links, configuration and log level components get (connects on first use)."""
         with self._start_lock:
             self.start()
-            assert self._core is not None
-            return self._core
+            assert self._services is not None
+            return self._services
 
     def key_for(self, bucket: str, key: str) -> bytes:
         """The Redis key where (bucket, key) is stored under this host's layout."""
@@ -428,6 +465,7 @@ class Component:
             wasi or WasiOptions(program=self.name),
             limits,
             self.name,
+            self.host.services,
         )
 
     def call(self, name: str, *args: Any) -> Any:
@@ -534,6 +572,24 @@ def _names(option: str, names: Iterable[str]) -> frozenset[str]:
         if not isinstance(name, str):
             raise ConfigError(f"{option}: bucket names are strings, got {name!r}")
     return found
+
+
+def _link_urls(links: Mapping[str, str | None] | None) -> dict[str, str | None]:
+    if links is None:
+        return {}
+    if not isinstance(links, Mapping):
+        raise ConfigError("links must be a mapping of link names to URLs (or None)")
+    urls: dict[str, str | None] = {}
+    for name, url in links.items():
+        check_link_name(name)
+        if url is not None and not isinstance(url, str):
+            raise ConfigError(f"links: the URL of {name!r} must be a string or None")
+        if name == DEFAULT_LINK and url is not None:
+            raise ConfigError(
+                f"links: {DEFAULT_LINK!r} is the host's own server; give its URL as redis_url"
+            )
+        urls[name] = url
+    return urls
 
 
 def _bucket_routes(

@@ -9,7 +9,7 @@ from wasmtime.component import LinkerInstance
 from kvredis._wit import OneScope, Scopes
 from kvredis.adapters import draft, draft2
 from kvredis.bindings import keyvalue_draft, keyvalue_draft2
-from kvredis.core import KeyValueCore
+from kvredis.core import BucketOpener
 
 
 @dataclass(frozen=True)
@@ -18,9 +18,9 @@ class KeyvaluePackage:
     tables and hosts) for an instance over a core."""
 
     define: Callable[[LinkerInstance, Scopes[Any]], None]
-    new_scope: Callable[[KeyValueCore], Any]
+    new_scope: Callable[[BucketOpener], Any]
 
-    def add_to_linker(self, root: LinkerInstance, core: KeyValueCore) -> Any:
+    def add_to_linker(self, root: LinkerInstance, core: BucketOpener) -> Any:
         """Define it for a linker whose instances share one scope; returns that scope."""
         scope = self.new_scope(core)
         self.define(root, OneScope(scope))
@@ -33,7 +33,7 @@ PACKAGES = {
     draft2.PACKAGE: KeyvaluePackage(keyvalue_draft2.add_to_linker, draft2.new_scope),
 }
 
-Linkers = dict[str, Callable[[LinkerInstance, KeyValueCore], object]]
+Linkers = dict[str, Callable[[LinkerInstance, BucketOpener], object]]
 
 LINKERS: Linkers = {name: package.add_to_linker for name, package in PACKAGES.items()}
 

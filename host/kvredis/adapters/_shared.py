@@ -9,7 +9,7 @@ from kvredis._wit import Err
 from kvredis.core import (
     AccessDenied,
     Bucket,
-    KeyValueCore,
+    BucketOpener,
     KeyValueError,
     LazyValue,
     NoSuchStore,
@@ -81,7 +81,7 @@ def core_bucket(bucket: object) -> Bucket:
 class StoreAdapter:
     """The `store` interface: `open`."""
 
-    def __init__(self, core: KeyValueCore, bucket_class: type[BucketAdapter]) -> None:
+    def __init__(self, core: BucketOpener, bucket_class: type[BucketAdapter]) -> None:
         self._core = core
         self._bucket_class = bucket_class
 

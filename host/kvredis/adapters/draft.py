@@ -11,7 +11,7 @@ from kvredis.adapters._shared import (
     error_mapper,
 )
 from kvredis.bindings import keyvalue_draft as wit
-from kvredis.core import S64_MAX, KeyValueCore, KeyValueError
+from kvredis.core import S64_MAX, BucketOpener, KeyValueError
 
 PACKAGE = wit.PACKAGE
 error_of = error_mapper(wit)
@@ -42,13 +42,13 @@ class DraftAtomics:
 class DraftScope(wit.Tables):
     """What one instance's draft imports work with: handle tables, and hosts over `core`."""
 
-    def __init__(self, core: KeyValueCore) -> None:
+    def __init__(self, core: BucketOpener) -> None:
         super().__init__()
         self.keyvalue_store = StoreAdapter(core, DraftBucket)
         self.keyvalue_atomics = DraftAtomics()
         self.keyvalue_batch = BatchAdapter(error_of)
 
 
-def new_scope(core: KeyValueCore) -> wit.Scope:
+def new_scope(core: BucketOpener) -> wit.Scope:
     """A scope for one instance, typed as the bindings want it (so mypy checks the fit)."""
     return DraftScope(core)

@@ -11,7 +11,7 @@ from kvredis.adapters._shared import (
     error_mapper,
 )
 from kvredis.bindings import keyvalue_draft2 as wit
-from kvredis.core import CasConflict, CasHandle, KeyValueCore, KeyValueError, LazyValue
+from kvredis.core import BucketOpener, CasConflict, CasHandle, KeyValueError, LazyValue
 
 PACKAGE = wit.PACKAGE
 error_of = error_mapper(wit)
@@ -88,13 +88,13 @@ class Draft2Atomics:
 class Draft2Scope(wit.Tables):
     """What one instance's draft2 imports work with: handle tables, and hosts over `core`."""
 
-    def __init__(self, core: KeyValueCore) -> None:
+    def __init__(self, core: BucketOpener) -> None:
         super().__init__()
         self.keyvalue_store = StoreAdapter(core, Draft2Bucket)
         self.keyvalue_atomics = Draft2Atomics()
         self.keyvalue_batch = BatchAdapter(error_of)
 
 
-def new_scope(core: KeyValueCore) -> wit.Scope:
+def new_scope(core: BucketOpener) -> wit.Scope:
     """A scope for one instance, typed as the bindings want it (so mypy checks the fit)."""
     return Draft2Scope(core)

@@ -3,7 +3,8 @@
 
 `MODULES`: wasi:keyvalue, both versions. `WASI_MODULES`: kvredis's own WASI 0.2 with
 wasi:http, for components that import wasi:http. `WASMCLOUD_MODULES`: the host
-interfaces of wasmCloud (wasi:logging, wasi:config, wasmcloud:bus), for every component."""
+interfaces of wasmCloud (wasi:logging, wasi:config, wasmcloud:bus), for every
+component."""
 
 from kvredis.bindings import (
     keyvalue_draft,

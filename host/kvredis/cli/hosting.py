@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import argparse
 
-from kvredis import DEFAULT_DATA_DIR, DEFAULT_KEY_PREFIX, Host
+from kvredis import DEFAULT_DATA_DIR, DEFAULT_KEY_PREFIX, DEFAULT_LOG_LEVEL, LOG_LEVELS, Host
 from kvredis.cli import options
 from kvredis.cli.guest_specs import bucket_routes
+from kvredis.cli.wasmcloud_flags import guest_config, link_urls
 
 
 def add_host_options(parser: argparse.ArgumentParser) -> None:
@@ -48,6 +49,40 @@ def add_host_options(parser: argparse.ArgumentParser) -> None:
         type=options.size,
         default="64M",
         help="largest value a guest may store or read (default 64M)",
+    )
+    add_wasmcloud_options(parser)
+
+
+def add_wasmcloud_options(parser: argparse.ArgumentParser) -> None:
+    wasmcloud = parser.add_argument_group(
+        "wasmCloud host interfaces (wasi:config, wasmcloud:bus links, wasi:logging)"
+    )
+    wasmcloud.add_argument(
+        "--config",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="a value wasi:config gives the guest (repeatable; overrides --config-file)",
+    )
+    wasmcloud.add_argument(
+        "--config-file",
+        metavar="FILE",
+        help="wasi:config values from a JSON (.json) or YAML file holding one object of strings",
+    )
+    wasmcloud.add_argument(
+        "--link",
+        metavar="NAME[=URL]",
+        action="append",
+        default=[],
+        help="a named keyvalue link the guest may pick with wasmcloud:bus set-link-name "
+        "(repeatable); =URL puts it on another server, NAME alone on the default one; "
+        "every guest starts on the link 'default'",
+    )
+    wasmcloud.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default=DEFAULT_LOG_LEVEL,
+        help=f"least severe wasi:logging level printed to stderr (default {DEFAULT_LOG_LEVEL})",
     )
 
 
@@ -100,4 +135,7 @@ def host_from_args(args: argparse.Namespace) -> Host:
         connection=options.connection_settings(args),
         data_dir=args.data_dir,
         cluster=args.cluster,
+        config=guest_config(args.config, args.config_file),
+        links=link_urls(args.link),
+        log_level=args.log_level,
     )

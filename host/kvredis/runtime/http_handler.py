@@ -41,6 +41,7 @@ from kvredis.wasi.http.fields import Fields
 from kvredis.wasi.http.messages import IncomingRequest, OutgoingResponse, ResponseOutparam
 from kvredis.wasi.io.poll import Waker
 from kvredis.wasi.io.streams import LastOperationFailed
+from kvredis.wasmcloud.services import HostServices
 
 log = logging.getLogger("kvredis")
 
@@ -117,6 +118,8 @@ class HttpHandler:
     core: KeyValueCore
     settings: GuestSettings = field(default_factory=GuestSettings)
     label: str = "component"
+    # Links, configuration and log level; None: the `default` link on `core` only.
+    services: HostServices | None = None
 
     def __post_init__(self) -> None:
         self.export = incoming_handler_export(self.info)
@@ -226,7 +229,14 @@ class Exchange:
             timer = threading.Timer(settings.timeout_s, self.context.interrupt, (_INTERRUPTED,))
             timer.daemon = True
             timer.start()
-        state: StoreState = handler.linker.attach(store, handler.core, self.context, handler.client)
+        state: StoreState = handler.linker.attach(
+            store,
+            handler.core,
+            self.context,
+            handler.client,
+            handler.services,
+            settings.stderr,
+        )
         try:
             instance = handler.linker.linker.instantiate(store, handler.component)
             assert state.wasi is not None

@@ -9,7 +9,7 @@ from wasmtime.component import Component, ComponentInstanceType, FuncType
 
 from kvredis.adapters import LINKERS
 from kvredis.bindings import MODULES as KEYVALUE_MODULES
-from kvredis.bindings import wasi
+from kvredis.bindings import WASMCLOUD_MODULES, wasi
 from kvredis.errors import ExportNotFound
 from kvredis.runtime.engine import engine
 from kvredis.runtime.values import type_name
@@ -20,6 +20,8 @@ HTTP_HANDLER = "wasi:http/incoming-handler"
 # wasi:http comes from kvredis's own WASI (runtime/linking), for components that serve HTTP.
 _WASI_IMPORTABLE = (wasi.INTERFACES - {CLI_RUN}) | {"wasi:http/types", "wasi:http/outgoing-handler"}
 _KEYVALUE_IMPORTS = {name for module in KEYVALUE_MODULES for name in module.IMPORTS}
+# wasi:logging, wasi:config and wasmcloud:bus, served to every component at these versions.
+_WASMCLOUD_IMPORTS = {name for module in WASMCLOUD_MODULES for name in module.IMPORTS}
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ def split_version(name: str) -> tuple[str, str | None]:
 
 
 def host_provides(import_name: str) -> bool:
-    if import_name in _KEYVALUE_IMPORTS:
+    if import_name in _KEYVALUE_IMPORTS or import_name in _WASMCLOUD_IMPORTS:
         return True
     base, ver = split_version(import_name)
     return base in _WASI_IMPORTABLE and ver is not None and ver.startswith(wasi.VERSION_PREFIX)

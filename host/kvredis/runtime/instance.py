@@ -12,7 +12,9 @@ from typing import Any
 from wasmtime import ExitTrap, Store, WasiConfig, WasmtimeError
 from wasmtime.component import Component, Func, Linker, ResultType
 
+from kvredis._wit import OneScope
 from kvredis.adapters import LINKERS
+from kvredis.adapters.wasmcloud import WasmcloudScope, add_wasmcloud_to_linker
 from kvredis.core import KeyValueCore
 from kvredis.errors import (
     ComponentError,
@@ -29,6 +31,10 @@ from kvredis.runtime.engine import deadline_ticks, engine
 from kvredis.runtime.faults import host_resource_error, size_text, summarize
 from kvredis.runtime.inspect import ComponentInfo, find_export, public_names
 from kvredis.runtime.stdio import StderrTap, StdinPump
+from kvredis.wasmcloud.log_sink import Write, write_to_stderr
+from kvredis.wasmcloud.services import HostServices
+
+_LOGGING = "wasi:logging/"
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,10 @@ class Instance:
         wasi: WasiOptions,
         limits: Limits,
         label: str,
+        services: HostServices | None = None,
     ) -> None:
+        """`services`: links, configuration and log level (default: the `default` link on
+        `core` only, no configuration, logs at info)."""
         self.info = info
         self.label = label
         self._limits = limits
@@ -126,6 +135,10 @@ class Instance:
         try:
             if limits.max_memory_bytes is not None:
                 self.store.set_limits(memory_size=limits.max_memory_bytes)
+            if limits.max_memory_bytes is not None or (
+                wasi.stderr_path is not None and _imports_logging(info)
+            ):
+                # Log lines then go through the tap too, in order with the guest's stderr.
                 self._tap = StderrTap(wasi.stderr_path)
             if wasi.inherit_stdin and limits.timeout_s is not None:
                 self._stdin = StdinPump(limits.timeout_s)
@@ -139,11 +152,15 @@ class Instance:
             for pipe in (self._tap, self._stdin):
                 if pipe is not None:
                     pipe.attached()
+        services = services or HostServices.default_only(core)
+        links = services.links()
+        write_log: Write = self._tap.write if self._tap is not None else write_to_stderr
         linker = Linker(eng)
         linker.add_wasip2()
         with linker.root() as root:
             for add_to_linker in LINKERS.values():
-                add_to_linker(root, core)
+                add_to_linker(root, links)
+            add_wasmcloud_to_linker(root, OneScope(WasmcloudScope(services, write_log, links)))
         self._linker = linker  # keeps the host callbacks alive as long as the instance
         try:
             with self._deadline():
@@ -287,6 +304,10 @@ class Instance:
             return False
         self._tap.drain()
         return any(sign in self._tap.tail for sign in _GUEST_OOM_SIGNS)
+
+
+def _imports_logging(info: ComponentInfo) -> bool:
+    return any(name.startswith(_LOGGING) for name in info.imports)
 
 
 class _Exit(Exception):

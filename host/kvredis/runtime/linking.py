@@ -23,10 +23,13 @@ from wasmtime.component import Linker
 from kvredis import canon
 from kvredis.adapters import PACKAGES
 from kvredis.adapters.wasi import WasiScope, add_wasi_to_linker
+from kvredis.adapters.wasmcloud import WasmcloudScope, add_wasmcloud_to_linker
 from kvredis.bindings import WASI_MODULES
 from kvredis.core import KeyValueCore
 from kvredis.runtime.inspect import ComponentInfo, split_version
 from kvredis.wasi.context import WasiContext
+from kvredis.wasmcloud.log_sink import Write, write_to_stderr
+from kvredis.wasmcloud.services import HostServices
 
 if TYPE_CHECKING:  # httpx takes ~150 ms to import: only a served request needs it
     from kvredis.wasi.http.client import HttpClient
@@ -58,6 +61,7 @@ class StoreState:
     key: int
     wasi: WasiScope | None
     keyvalue: dict[str, Any] = field(default_factory=dict)
+    wasmcloud: WasmcloudScope | None = None
 
     def detach(self) -> None:
         """Forget the store (before it is freed: its address may serve another store next)
@@ -68,27 +72,38 @@ class StoreState:
 
 
 class SharedLinker:
-    """A linker with both keyvalue versions and either kvredis's WASI or wasmtime's, whose
-    host functions look their instance up by store."""
+    """A linker with both keyvalue versions, wasmCloud's host interfaces (logging, config,
+    link names) and either kvredis's WASI or wasmtime's, whose host functions look their
+    instance up by store."""
 
     def __init__(self, engine: Engine, *, kvredis_wasi: bool) -> None:
         self.kvredis_wasi = kvredis_wasi
         self.linker = Linker(engine)
         self._wasi_scopes: dict[int, WasiScope] = {}
         self._keyvalue_scopes: dict[str, dict[int, Any]] = {name: {} for name in PACKAGES}
+        self._wasmcloud_scopes: dict[int, WasmcloudScope] = {}
         with self.linker.root() as root:
             if kvredis_wasi:
                 add_wasi_to_linker(root, self._wasi_scopes)
             for name, package in PACKAGES.items():
                 package.define(root, self._keyvalue_scopes[name])
+            add_wasmcloud_to_linker(root, self._wasmcloud_scopes)
         if not kvredis_wasi:
             self.linker.add_wasip2()
 
     def attach(
-        self, store: Store, core: KeyValueCore, wasi: WasiContext | None, client: HttpClient
+        self,
+        store: Store,
+        core: KeyValueCore,
+        wasi: WasiContext | None,
+        client: HttpClient,
+        services: HostServices | None = None,
+        write_log: Write | None = None,
     ) -> StoreState:
-        """Register a new store's state: keyvalue scopes over `core` and, with kvredis's
-        WASI, a scope over `wasi` (required then). Call `detach` before the store goes."""
+        """Register a new store's state: keyvalue scopes over `core` (or over the links of
+        `services`, `default` being `core`), wasmCloud's host interfaces with log lines going
+        to `write_log` (default: our stderr) and, with kvredis's WASI, a scope over `wasi`
+        (required then). Call `detach` before the store goes."""
         key = canon.store_key(store)
         scope = None
         if self.kvredis_wasi:
@@ -97,12 +112,18 @@ class SharedLinker:
             scope = WasiScope(wasi, client)
             self._wasi_scopes[key] = scope
         state = StoreState(self, key, scope)
+        services = services or HostServices.default_only(core)
+        links = services.links()
         for name, package in PACKAGES.items():
-            state.keyvalue[name] = self._keyvalue_scopes[name][key] = package.new_scope(core)
+            state.keyvalue[name] = self._keyvalue_scopes[name][key] = package.new_scope(links)
+        state.wasmcloud = self._wasmcloud_scopes[key] = WasmcloudScope(
+            services, write_log or write_to_stderr, links
+        )
         return state
 
     def forget(self, key: int) -> None:
         self._wasi_scopes.pop(key, None)
+        self._wasmcloud_scopes.pop(key, None)
         for scopes in self._keyvalue_scopes.values():
             scopes.pop(key, None)
 

@@ -78,6 +78,14 @@ class StderrTap(_GuestPipe):
             if self._open:
                 self._forward()
 
+    def write(self, data: bytes) -> None:
+        """Write `data` (a host's line about the guest, such as its log call) after what the
+        guest wrote so far, so the two keep their order."""
+        with self._lock:
+            if self._open:
+                self._forward()
+                self._write_out(data)
+
     def _pump(self) -> None:
         poller = select.poll()
         poller.register(self._our_end, select.POLLIN)
@@ -101,10 +109,13 @@ class StderrTap(_GuestPipe):
             if not data:
                 return False
             self.tail = (self.tail + data)[-self._KEEP :]
-            view = memoryview(data)
-            with contextlib.suppress(OSError):  # a closed stderr must not stop the guest
-                while view:
-                    view = view[os.write(self._out, view) :]
+            self._write_out(data)
+
+    def _write_out(self, data: bytes) -> None:
+        view = memoryview(data)
+        with contextlib.suppress(OSError):  # a closed stderr must not stop the guest
+            while view:
+                view = view[os.write(self._out, view) :]
 
 
 class StdinPump(_GuestPipe):

@@ -54,6 +54,7 @@ def http_handler(
         component.host.core,
         guest_settings(component, env, dirs),
         component.name,
+        component.host.services,
     )
 
 
