@@ -13,6 +13,7 @@ from wasmtime import Store, WasiConfig
 
 import servers
 from clikit import error_line
+from kvredis import Host
 from kvredis.pytest_plugin import KvredisFixture
 from kvredis.runtime.engine import engine
 from kvredis.runtime.linking import SharedLinker
@@ -227,3 +228,32 @@ def test_shared_linker_serves_them_with_either_wasi(
     assert linker.attached == 0
     if kvredis_wasi:
         assert kvredis.redis.get("b:z") == b"3"
+
+
+def test_a_served_http_component_gets_them_per_request(
+    app_guest: Guest,
+    two_servers: tuple[servers.ServerProcess, servers.ServerProcess],
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """Through the ASGI application `kvredis serve` runs (kvredis's own WASI): each request's
+    instance starts on the default link, and its log lines go to our stderr."""
+    main, other = two_servers
+    for server in two_servers:
+        server.client().flushdb()
+    with (
+        Host(
+            main.url, config={"greeting": "hello"}, links={"other": other.url}, log_level="info"
+        ) as host,
+        host.load(app_guest("wasmcloud-http")).http_client() as client,
+    ):
+        linked = client.get("/a?link=other")
+        default = client.get("/b")
+        unknown = client.get("/c?link=nowhere")
+    assert (linked.status_code, linked.text) == (200, "hello")
+    assert (default.status_code, default.text) == (200, "hello")
+    assert unknown.status_code == 500
+    assert "no keyvalue link named 'nowhere'" in unknown.text
+    assert other.client().keys("*") == [b"web:a"]
+    assert main.client().keys("*") == [b"web:b"]
+    logged = [line for line in capfd.readouterr().err.splitlines() if line.startswith("INFO")]
+    assert logged == ["INFO http: GET /a", "INFO http: GET /b", "INFO http: GET /c"]

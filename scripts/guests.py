@@ -162,13 +162,14 @@ def build_conformance(out_dir: Path = PACKAGE_GUESTS) -> list[Path]:
 def app_guest(name: str) -> Guest:
     """A test guest: guest_tests/apps/NAME/app.py, world kvredis:guests/NAME. HTTP guests
     (`http-*`) also get the helpers they share, guest_tests/apps/_http; wasmCloud guests
-    (`wasmcloud*`) are built against guest_tests/wit-wasmcloud."""
-    shared = (HTTP_KIT,) if name.startswith("http-") else ()
+    (`wasmcloud*`) are built against guest_tests/wit-wasmcloud (`wasmcloud-http` with the
+    HTTP helpers)."""
+    shared = (HTTP_KIT,) if name.startswith("http-") or name.endswith("-http") else ()
     if name.startswith("wasmcloud"):
         return Guest(
             name=name,
             module="app",
-            sources=(APPS / name,),
+            sources=(APPS / name, *shared),
             world=f"kvredis:wasmcloud-guests/{name}",
             wit=WASMCLOUD_GUEST_WIT,
             deps=(*WIT_DEPS, *WASMCLOUD_WIT_DEPS),
