@@ -52,6 +52,12 @@ examples:
   kvredis run --inherit-env --dir ./data --timeout 30 --max-memory 256M app.wasm
                                                 the host's environment, except REDIS_URL and
                                                 KVREDIS_* (pass those with --env)
+  kvredis run --config-file config.yaml --config greeting=hi --log-level debug app.wasm
+                                                wasi:config values (flags over the file), and
+                                                wasi:logging lines from debug up on stderr
+  kvredis run --link cache=redis://cache:6379 --link replica app.wasm
+                                                links the guest picks with wasmcloud:bus
+                                                set-link-name; `replica` is the default server
 
 --invoke prints the result as one line of JSON: records as objects, tuples and lists as
 arrays, list<u8> as an array of numbers, none as null, enums as strings, flags as arrays of

@@ -40,6 +40,8 @@ examples:
   kvredis serve --reload --timeout 10 --max-body-size 1M app.wasm
                                                 a new build of app.wasm is served as soon
                                                 as it is written
+  kvredis serve --config-file config.json --link cache=redis://cache:6379 app.wasm
+                                                wasi:config values and a named keyvalue link
 
 Each request gets a fresh instance; a trap or a guest that sets no response answers 500, a
 request over --timeout 504, a body over --max-body-size 413. Ctrl-C or SIGTERM stops taking
