@@ -60,8 +60,9 @@ if TYPE_CHECKING:
     from kvredis.runtime.inspect import ComponentInfo, Signature
     from kvredis.runtime.instance import Instance, Limits, WasiOptions
     from kvredis.runtime.values import parse_invoke, to_json
-    from kvredis.serve.asgi import AsgiApp, default_concurrency
+    from kvredis.serve.asgi import AsgiApp
     from kvredis.serve.client import asgi_client
+    from kvredis.serve.defaults import default_concurrency
     from kvredis.serve.factory import asgi_app, http_handler
     from kvredis.wasmcloud.config import read_config_file
     from kvredis.wasmcloud.log_sink import DEFAULT_LOG_LEVEL, LOG_LEVELS
@@ -93,7 +94,7 @@ _LAZY = {
     "to_json": "kvredis.runtime.values",
     "HttpHandler": "kvredis.runtime.http_handler",
     "AsgiApp": "kvredis.serve.asgi",
-    "default_concurrency": "kvredis.serve.asgi",
+    "default_concurrency": "kvredis.serve.defaults",
     "asgi_client": "kvredis.serve.client",
     "asgi_app": "kvredis.serve.factory",
     "http_handler": "kvredis.serve.factory",

@@ -15,7 +15,6 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 
 from kvredis import ComponentError, GuestTrap, KvredisError, __version__, redact_text
 from kvredis.cli import conformance, inspect, options, run, serve, server
@@ -36,8 +35,7 @@ def build_parser() -> options.CliParser:
     options.add_verbose(parser, False)
     parser.add_argument(
         "--version",
-        action="version",
-        version=version_text(),
+        action=_PrintVersion,
         help="print kvredis's version and the wasmtime it runs on, then exit",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -51,8 +49,22 @@ def build_parser() -> options.CliParser:
     return parser
 
 
+class _PrintVersion(argparse.Action):
+    """`--version`, whose text is looked up only when asked for: reading package metadata
+    costs some 30 ms that every other command would pay."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(version_text())
+        parser.exit()
+
+
 def version_text() -> str:
     """`kvredis 0.1.0 (wasmtime 50.0.1)`: what a bug report needs, read without loading it."""
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
     try:
         engine = f"wasmtime {version('wasmtime')}"
     except PackageNotFoundError:

@@ -12,6 +12,7 @@ request pays that once, not per request.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,25 +23,32 @@ from wasmtime.component import Linker
 
 from kvredis import canon
 from kvredis.adapters import PACKAGES
-from kvredis.adapters.wasi import WasiScope, add_wasi_to_linker
 from kvredis.adapters.wasmcloud import WasmcloudScope, add_wasmcloud_to_linker
-from kvredis.bindings import WASI_MODULES
+from kvredis.bindings import wasi_modules
 from kvredis.core import KeyValueCore
 from kvredis.runtime.inspect import ComponentInfo, split_version
-from kvredis.wasi.context import WasiContext
 from kvredis.wasmcloud.log_sink import Write, write_to_stderr
 from kvredis.wasmcloud.services import HostServices
 
-if TYPE_CHECKING:  # httpx takes ~150 ms to import: only a served request needs it
+if TYPE_CHECKING:
+    # kvredis's WASI (some 50 ms of bindings and adapters) loads with the first linker that
+    # serves it; httpx (~150 ms) only when a served guest makes an outgoing request.
+    from kvredis.adapters.wasi import WasiScope
+    from kvredis.wasi.context import WasiContext
     from kvredis.wasi.http.client import HttpClient
 
 WASI_VERSION_PREFIX = "0.2."
 _HTTP_TYPES = "wasi:http/types"
-# What kvredis's own WASI serves, unversioned: a component importing any of these at 0.2.x
-# is satisfied by it (wasmtime's linker matches 0.2.x versions to the 0.2.0 definitions).
-KVREDIS_WASI_INTERFACES = frozenset(
-    split_version(name)[0] for bindings in WASI_MODULES for name in bindings.IMPORTS
-)
+
+
+@functools.cache
+def kvredis_wasi_interfaces() -> frozenset[str]:
+    """What kvredis's own WASI serves, unversioned: a component importing any of these at
+    0.2.x is satisfied by it (wasmtime's linker matches 0.2.x versions to the 0.2.0
+    definitions)."""
+    return frozenset(
+        split_version(name)[0] for bindings in wasi_modules() for name in bindings.IMPORTS
+    )
 
 
 def wants_kvredis_wasi(imports: Iterable[str]) -> bool:
@@ -84,6 +92,8 @@ class SharedLinker:
         self._wasmcloud_scopes: dict[int, WasmcloudScope] = {}
         with self.linker.root() as root:
             if kvredis_wasi:
+                from kvredis.adapters.wasi import add_wasi_to_linker  # noqa: PLC0415
+
                 add_wasi_to_linker(root, self._wasi_scopes)
             for name, package in PACKAGES.items():
                 package.define(root, self._keyvalue_scopes[name])
@@ -109,6 +119,8 @@ class SharedLinker:
         if self.kvredis_wasi:
             if wasi is None:
                 raise ValueError("a linker with kvredis's WASI needs a WASI context per store")
+            from kvredis.adapters.wasi import WasiScope  # noqa: PLC0415
+
             scope = WasiScope(wasi, client)
             self._wasi_scopes[key] = scope
         state = StoreState(self, key, scope)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
@@ -25,6 +24,7 @@ from typing import Any
 
 from kvredis.errors import GuestTimeout, KvredisError
 from kvredis.runtime.http_handler import Exchange, HttpHandler, RequestHead, ResponseHead
+from kvredis.serve.defaults import default_concurrency
 from kvredis.wasi.http.errors import HttpErrorCode
 from kvredis.wasi.http.syntax import is_field_value, is_token
 
@@ -39,11 +39,6 @@ MAX_HEADER_BYTES = 64 * 1024  # names and values together, as common servers all
 # A path the guest sees as a WIT string: printable ASCII (anything else arrives %-encoded).
 _PATH = re.compile(rb"^[\x21-\x7e]*$")
 _END = object()
-
-
-def default_concurrency() -> int:
-    """Guests running at once unless told: two per core (each waits on Redis part of the time)."""
-    return 2 * (os.cpu_count() or 1)
 
 
 class Rejected(Exception):

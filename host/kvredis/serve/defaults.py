@@ -1,0 +1,11 @@
+"""What `kvredis serve` and `Component.asgi` assume unless told, kept apart from the ASGI
+application so that building the command line does not import the HTTP host."""
+
+from __future__ import annotations
+
+import os
+
+
+def default_concurrency() -> int:
+    """Guests running at once unless told: two per core (each waits on Redis part of the time)."""
+    return 2 * (os.cpu_count() or 1)
