@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from kvredis.serve.asgi import AsgiApp, default_concurrency
     from kvredis.serve.client import asgi_client
     from kvredis.serve.factory import asgi_app, http_handler
+    from kvredis.watch import Delivery, Watch, parse_watch_specs
 
 __version__ = "0.1.0"
 
@@ -93,6 +94,9 @@ _LAZY = {
     "asgi_client": "kvredis.serve.client",
     "asgi_app": "kvredis.serve.factory",
     "http_handler": "kvredis.serve.factory",
+    "Delivery": "kvredis.watch",
+    "Watch": "kvredis.watch",
+    "parse_watch_specs": "kvredis.watch",
 }
 
 
@@ -119,6 +123,7 @@ __all__ = [
     "ComponentLoadError",
     "ConfigError",
     "ConnectionSettings",
+    "Delivery",
     "EmbeddedCluster",
     "EmbeddedServer",
     "EmbeddedServerError",
@@ -138,6 +143,7 @@ __all__ = [
     "Signature",
     "UnsatisfiedImports",
     "WasiOptions",
+    "Watch",
     "__version__",
     "asgi_app",
     "asgi_client",
@@ -146,6 +152,7 @@ __all__ = [
     "parse_invoke",
     "parse_size",
     "parse_timeout",
+    "parse_watch_specs",
     "redact",
     "redact_text",
     "run_conformance",
