@@ -45,10 +45,13 @@ _VERSIONS = (
 )
 
 
-def watcher_export(info: ComponentInfo) -> str | None:
-    """The watcher interface the component exports (its full name), or None."""
-    version = _version_of(info)
-    return None if version is None else version.bindings.WATCHER
+def require_watcher(info: ComponentInfo, label: str) -> None:
+    """`ComponentLoadError` naming the exports of a component that exports no watcher."""
+    if _version_of(info) is None:
+        raise ComponentLoadError(
+            f"{label} exports no wasi:keyvalue/watcher (0.2.0-draft or 0.2.0-draft2), so "
+            "it cannot watch keys; its exports: " + (", ".join(info.exports) or "nothing")
+        )
 
 
 def _version_of(info: ComponentInfo) -> _Version | None:
@@ -70,12 +73,9 @@ class WatcherGuest:
         settings: GuestSettings,
         label: str,
     ) -> None:
+        require_watcher(info, label)
         version = _version_of(info)
-        if version is None:
-            raise ComponentLoadError(
-                f"{label} exports no wasi:keyvalue/watcher (0.2.0-draft or 0.2.0-draft2), so "
-                "it cannot watch keys; its exports: " + (", ".join(info.exports) or "nothing")
-            )
+        assert version is not None
         self._version = version
         self._component = component
         self._core = core

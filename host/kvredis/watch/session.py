@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from kvredis.core import NoSuchStore
 from kvredis.errors import ConfigError
 from kvredis.watch.dispatcher import Delivery, Dispatcher, Outcome
-from kvredis.watch.guest import WatcherGuest
+from kvredis.watch.guest import WatcherGuest, require_watcher
 from kvredis.watch.keys import Change, KeyMap
 from kvredis.watch.specs import Op, WatchSpec, parse_watch_specs
 from kvredis.watch.subscriber import Subscriber
@@ -123,6 +123,7 @@ def start_watch(
     from kvredis.serve.factory import guest_settings  # noqa: PLC0415 - the guest's WASI setup
 
     parsed = parse_watch_specs(specs)
+    require_watcher(component.info, component.name)
     host = component.host
     core = host.core
     if host.is_cluster:
