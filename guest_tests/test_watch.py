@@ -26,16 +26,8 @@ def notifying_servers(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[dict[str, servers.ServerProcess]]:
     """One server of each kind with the notifications watching needs."""
-    started: dict[str, servers.ServerProcess] = {}
-    try:
-        for kind in servers.available():
-            started[kind] = servers.start(
-                kind, tmp_path_factory.mktemp(f"watch-{kind}"), config=NOTIFICATIONS
-            )
+    with servers.one_of_each(tmp_path_factory.mktemp, config=NOTIFICATIONS) as started:
         yield started
-    finally:
-        for server in started.values():
-            server.stop()
 
 
 @pytest.fixture(params=servers.available())
