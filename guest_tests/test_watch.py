@@ -8,6 +8,7 @@ import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 
@@ -260,3 +261,39 @@ def test_kvredis_watch_refuses_bad_specs_and_servers_without_notifications(
         cwd=tmp_path,
     )  # fmt: skip
     assert "notify-keyspace-events is '' and must include E$" in error_line(off)
+
+
+def test_kvredis_serve_watch_serves_and_watches(
+    notifying: servers.ServerProcess, app_guest: Callable[[str], Path], tmp_path: Path
+) -> None:
+    db = notifying.client()
+    process = start_kvredis(
+        "serve", "--addr", "127.0.0.1:0", "--redis-url", notifying.url,
+        "--watch", "SET@w/k*,DEL@w/k*", app_guest("http-watcher"), cwd=tmp_path,
+    )  # fmt: skip
+    assert process.stdout is not None and process.stderr is not None
+    log = LineReader(process.stderr)
+    try:
+        url = LineReader(process.stdout).next().split(": ", 1)[1]
+        assert log.next() == "kvredis: watching SET@w/k*, DEL@w/k*"
+        assert log.next().startswith("kvredis: serving http-watcher.wasm; keyvalue on ")
+        db.set(b"w:k1", b"hello")
+        assert log.next() == "kvredis: watch: SET w/k1 (5 bytes)"
+        db.delete(b"w:k1")
+        assert log.next() == "kvredis: watch: DEL w/k1"
+        answer = httpx.get(f"{url}journal", timeout=30)
+        assert (answer.status_code, answer.text) == (200, "SET k1 hello\nDEL k1\n")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        finish(process)
+    assert process.returncode == 0, log.seen
+
+
+def test_a_redis_cluster_is_refused_with_one_line(watcher_wasm: Path, tmp_path: Path) -> None:
+    host = kvredis.Host(cluster=1, data_dir=tmp_path)
+    with host, pytest.raises(kvredis.ConfigError) as refused:
+        host.load(watcher_wasm).watch("SET@w/k")
+    assert str(refused.value) == (
+        "watching keys on a Redis Cluster is not supported: keyspace notifications stay on "
+        "the node that holds the key; watch a standalone server"
+    )
