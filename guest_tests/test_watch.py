@@ -4,6 +4,7 @@ keyspace notifications of Valkey and Redis 7."""
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +19,11 @@ from clikit import LineReader, error_line, finish, server_processes, start_kvred
 from kvredis.watch import Delivery, Outcome
 from support import run_kvredis
 
+pytest_plugins = ["pytester"]
+
 NOTIFICATIONS = ["notify-keyspace-events E$g"]
+# pytester points HOME elsewhere; its runs keep the real cache of compiled components.
+CACHE_HOME = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
 BUCKET = "w"
 
 
@@ -80,20 +85,22 @@ def test_exactly_the_watched_sets_and_dels_reach_the_guest_in_order(
 ) -> None:
     db = notifying.client()
     component = host.load(watcher_wasm)
+    key = host.key_for
+    # What is deleted existed before: a SET whose key is gone by its turn would be skipped.
+    db.set(key(BUCKET, "k9"), b"old")
     with component.watch(["SET@w/k*", "DEL@w/k*"]) as watch:
-        key = host.key_for
         db.set(key(BUCKET, "k1"), b"one")
         db.set(key("other", "k1"), b"other bucket")
         db.set(b"k1", b"no bucket at all")
         db.set(key(BUCKET, "x1"), b"not matched")
         db.set(key(BUCKET, "k2"), b"two")
-        db.delete(key(BUCKET, "k1"), key("other", "k1"), key(BUCKET, "x1"))
+        db.delete(key(BUCKET, "k9"), key("other", "k1"), key(BUCKET, "x1"))
         db.incrby(key(BUCKET, "k3"), 5)
         deliveries = settle(watch, host, db, "kend")
     assert summary(deliveries) == [
         "SET w/k1 delivered",
         "SET w/k2 delivered",
-        "DEL w/k1 delivered",
+        "DEL w/k9 delivered",
         "SET w/k3 delivered",
         "SET w/kend delivered",
     ]
@@ -101,22 +108,25 @@ def test_exactly_the_watched_sets_and_dels_reach_the_guest_in_order(
     assert journal(host, db) == [
         "draft2 SET k1 one #1",
         "draft2 SET k2 two #2",
-        "draft2 DEL k1 #3",
+        "draft2 DEL k9 #3",
         "draft2 SET k3 5 #4",
         "draft2 SET kend end #5",
     ]
     # The bucket the guest was handed is a working handle on the watched bucket.
-    assert db.get(host.key_for(BUCKET, "seen:k1")) == b"draft2 delete"
+    assert db.get(key(BUCKET, "seen:k1")) == b"draft2 set one"
+    assert db.get(key(BUCKET, "seen:k9")) == b"draft2 delete"
 
 
 def test_glob_patterns_and_only_the_watched_operation(
     host: kvredis.Host, notifying: servers.ServerProcess, watcher_wasm: Path
 ) -> None:
     db = notifying.client()
+    for name in ("abc", "abbc", "a*c"):
+        db.set(host.key_for(BUCKET, name), b"deleted while watched")
     with host.load(watcher_wasm).watch("SET@w/user:[0-9]*,DEL@w/a?c,SET@w/kend") as watch:
-        for name in ("user:1", "user:x", "abc", "abbc", "a*c"):
+        for name in ("user:1", "user:x", "abc"):
             db.set(host.key_for(BUCKET, name), b"v")
-        for name in ("user:1", "abc", "abbc", "a*c"):
+        for name in ("abc", "abbc", "a*c"):
             db.delete(host.key_for(BUCKET, name))
         deliveries = settle(watch, host, db, "kend")
     assert summary(deliveries) == [
@@ -297,3 +307,50 @@ def test_a_redis_cluster_is_refused_with_one_line(watcher_wasm: Path, tmp_path: 
         "watching keys on a Redis Cluster is not supported: keyspace notifications stay on "
         "the node that holds the key; watch a standalone server"
     )
+
+
+def test_the_fixture_watches_on_the_embedded_server(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, watcher_wasm: Path
+) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", CACHE_HOME)
+    pytester.makepyfile(
+        test_watching=f"""
+        WATCHER = {str(watcher_wasm)!r}
+
+        def test_watch(kvredis):
+            watch = kvredis.watch(WATCHER, "SET@w/k*")
+            kvredis.redis.set(kvredis.key("w", "k1"), b"v")
+            assert watch.wait_for_change("SET", "w", "k1").value == b"v"
+            assert kvredis.redis.get(kvredis.key("journal", "log")) == b"draft2 SET k1 v #1\\n"
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", timeout=300)
+    assert result.ret == 0, result.stdout.str()
+    result.assert_outcomes(passed=1)
+
+
+def test_a_bucket_on_another_server_is_watched_there(
+    host: kvredis.Host, notifying: servers.ServerProcess, watcher_wasm: Path, tmp_path: Path
+) -> None:
+    far = servers.start("valkey", tmp_path, config=NOTIFICATIONS)
+    try:
+        buckets = {BUCKET: None, "journal": None, "far": far.url}
+        routed = kvredis.Host(notifying.url, buckets=buckets)
+        with routed, routed.load(watcher_wasm).watch("SET@w/k*,SET@far/k*") as watch:
+            near_db, far_db = notifying.client(), far.client()
+            far_db.set(routed.key_for(BUCKET, "k0"), b"w lives on the other server")
+            near_db.set(routed.key_for("far", "k0"), b"far lives on the other server")
+            far_db.set(routed.key_for("far", "k1"), b"far")
+            # Each server's changes come in order, but the two servers' are not ordered
+            # with each other: settle each with a last change of its own.
+            far_db.set(routed.key_for("far", "kend"), b"end")
+            watch.wait_for_change("SET", "far", "kend")
+            deliveries = settle(watch, routed, near_db, "kend")
+        assert sorted(summary(deliveries)) == [
+            "SET far/k1 delivered",
+            "SET far/kend delivered",
+            "SET w/kend delivered",
+        ]
+    finally:
+        far.stop()
