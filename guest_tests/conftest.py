@@ -70,14 +70,8 @@ def server_pool(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[dict[str, servers.ServerProcess]]:
     """One server of each available kind for the whole session (tests flush what they use)."""
-    started: dict[str, servers.ServerProcess] = {}
-    try:
-        for kind in servers.available():
-            started[kind] = servers.start(kind, tmp_path_factory.mktemp(kind))
+    with servers.one_of_each(tmp_path_factory.mktemp) as started:
         yield started
-    finally:
-        for server in started.values():
-            server.stop()
 
 
 @pytest.fixture(params=servers.available())

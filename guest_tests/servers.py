@@ -11,7 +11,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import redis
@@ -184,3 +184,18 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
 def start(kind: str, workdir: Path, **options: object) -> ServerProcess:
     factory = valkey if kind == "valkey" else redis7
     return factory(workdir, **options).start()
+
+
+@contextlib.contextmanager
+def one_of_each(
+    workdir: Callable[[str], Path], **options: object
+) -> Iterator[dict[str, ServerProcess]]:
+    """A server of each available kind (in `workdir(kind)`), stopped at the end."""
+    started: dict[str, ServerProcess] = {}
+    try:
+        for kind in available():
+            started[kind] = start(kind, workdir(kind), **options)
+        yield started
+    finally:
+        for server in started.values():
+            server.stop()

@@ -160,10 +160,11 @@ def build_conformance(out_dir: Path = PACKAGE_GUESTS) -> list[Path]:
 
 
 def app_guest(name: str) -> Guest:
-    """A test guest: guest_tests/apps/NAME/app.py, world kvredis:guests/NAME. HTTP guests
-    (`http-*`) also get the helpers they share, guest_tests/apps/_http; wasmCloud guests
-    (`wasmcloud*`) are built against guest_tests/wit-wasmcloud (`wasmcloud-http` with the
-    HTTP helpers)."""
+    """A test guest: guest_tests/apps/NAME/app.py, world kvredis:guests/NAME, or world
+    kvredis:NAME/NAME of its own wit/ folder when it has one (a guest added that way
+    changes no other guest's build). HTTP guests (`http-*`, `*-http`) also get the helpers
+    they share, guest_tests/apps/_http; wasmCloud guests (`wasmcloud*`) are built against
+    guest_tests/wit-wasmcloud."""
     shared = (HTTP_KIT,) if name.startswith("http-") or name.endswith("-http") else ()
     if name.startswith("wasmcloud"):
         return Guest(
@@ -174,12 +175,13 @@ def app_guest(name: str) -> Guest:
             wit=WASMCLOUD_GUEST_WIT,
             deps=(*WIT_DEPS, *WASMCLOUD_WIT_DEPS),
         )
+    own_wit = APPS / name / "wit"
     return Guest(
         name=name,
         module="app",
         sources=(APPS / name, *shared),
-        world=f"kvredis:guests/{name}",
-        wit=GUEST_WIT,
+        world=f"kvredis:{name}/{name}" if own_wit.is_dir() else f"kvredis:guests/{name}",
+        wit=own_wit if own_wit.is_dir() else GUEST_WIT,
     )
 
 

@@ -66,6 +66,7 @@ if TYPE_CHECKING:
     from kvredis.serve.factory import asgi_app, http_handler
     from kvredis.wasmcloud.config import read_config_file
     from kvredis.wasmcloud.log_sink import DEFAULT_LOG_LEVEL, LOG_LEVELS
+    from kvredis.watch import Delivery, Watch, parse_watch_specs
 
 __version__ = "0.1.0"
 
@@ -101,6 +102,9 @@ _LAZY = {
     "read_config_file": "kvredis.wasmcloud.config",
     "DEFAULT_LOG_LEVEL": "kvredis.wasmcloud.log_sink",
     "LOG_LEVELS": "kvredis.wasmcloud.log_sink",
+    "Delivery": "kvredis.watch",
+    "Watch": "kvredis.watch",
+    "parse_watch_specs": "kvredis.watch",
 }
 
 
@@ -129,6 +133,7 @@ __all__ = [
     "ComponentLoadError",
     "ConfigError",
     "ConnectionSettings",
+    "Delivery",
     "EmbeddedCluster",
     "EmbeddedServer",
     "EmbeddedServerError",
@@ -148,6 +153,7 @@ __all__ = [
     "Signature",
     "UnsatisfiedImports",
     "WasiOptions",
+    "Watch",
     "__version__",
     "asgi_app",
     "asgi_client",
@@ -156,6 +162,7 @@ __all__ = [
     "parse_invoke",
     "parse_size",
     "parse_timeout",
+    "parse_watch_specs",
     "read_config_file",
     "redact",
     "redact_text",

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     import httpx
 
     from kvredis.serve.asgi import AsgiApp
+    from kvredis.watch import Delivery, Watch
 
 DEFAULT_KEY_PREFIX = DEFAULT_TEMPLATE
 # A guest call may run this long at most: beyond it a deadline is no deadline, and the epoch
@@ -327,6 +328,19 @@ class Host:
             assert self._services is not None
             return self._services
 
+    @property
+    def layout(self) -> KeyLayout:
+        """Where (bucket, key) pairs live in Redis."""
+        return self._layout
+
+    @property
+    def connection_settings(self) -> ConnectionSettings:
+        return self._settings
+
+    def bucket_url(self, bucket: str) -> str:
+        """The URL of the server that holds `bucket`, credentials included."""
+        return self._routes.get(bucket) or self.redis_url
+
     def key_for(self, bucket: str, key: str) -> bytes:
         """The Redis key where (bucket, key) is stored under this host's layout."""
         return self._layout.prefix(bucket) + key.encode()
@@ -434,6 +448,37 @@ class Component:
 
         app = self.asgi(**options)
         return asgi_client(app, base_url, on_close=app.close)
+
+    def watch(
+        self,
+        specs: Iterable[str] | str,
+        *,
+        configure_notifications: bool = False,
+        env: Mapping[str, str] | None = None,
+        dirs: Sequence[tuple[str, str]] = (),
+        report: Callable[[Delivery], None] | None = None,
+    ) -> Watch:
+        """Call the component's `wasi:keyvalue/watcher` export (on-set, on-delete) when the
+        keys of `specs` change, until the returned `Watch` is closed (a context manager).
+
+        `specs`: `OP@[BUCKET/]KEY` texts, `OP` SET or DEL, `KEY` a Redis glob; several in
+        one text separated by commas. Listening has started when this returns. Changes come
+        from keyspace notifications: a server whose `notify-keyspace-events` lacks them
+        raises `ConfigError` saying what to set, unless `configure_notifications` lets
+        kvredis set it. `env` and `dirs` are the guest's, as for `run`; `report` is given
+        each `Delivery` (by default a log line). A Redis Cluster is refused (`ConfigError`).
+        """
+        from kvredis.watch import start_watch  # noqa: PLC0415 - only watchers need it
+
+        options: dict[str, Any] = {} if report is None else {"report": report}
+        return start_watch(
+            self,
+            specs,
+            configure_notifications=configure_notifications,
+            env=env,
+            dirs=dirs,
+            **options,
+        )
 
     def find_export(self, name: str) -> str:
         """The full name of the exported function `name` (`fn`, `iface#fn` or

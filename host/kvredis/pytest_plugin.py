@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import redis
     from redis.cluster import RedisCluster
 
-    from kvredis import Component, Host, RunResult
+    from kvredis import Component, Host, RunResult, Watch
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -122,6 +122,16 @@ class KvredisFixture:
         client = self.load(path).http_client(**options)
         self._request.addfinalizer(client.close)
         return client
+
+    def watch(self, path: str | os.PathLike[str], specs: str | list[str], **options: Any) -> Watch:
+        """Tell a component that exports `wasi:keyvalue/watcher` of changes to the keys of
+        `specs` (`SET@bucket/key*`, `DEL@...`); `watch.wait_for_change("SET", bucket, key)`
+        waits until it was told. `options` go to `Component.watch`
+        (`configure_notifications=True` for a `--kvredis-url` server that has keyspace
+        notifications off); the watch is closed when the test ends."""
+        watch = self.load(path).watch(specs, **options)
+        self._request.addfinalizer(watch.close)
+        return watch
 
     def key(self, bucket: str, key: str) -> bytes:
         """The Redis key of (bucket, key) under the default layout."""

@@ -21,7 +21,7 @@ from kvredis import (
     default_concurrency,
     redact_text,
 )
-from kvredis.cli import hosting, options
+from kvredis.cli import hosting, options, watch
 from kvredis.cli.console import compiling_note, say
 from kvredis.cli.guest_specs import guest_dirs, guest_env
 
@@ -85,6 +85,7 @@ def add_parser(commands: options.Commands) -> None:
         action="store_true",
         help="serve a new build when COMPONENT changes (a failed build keeps the old one)",
     )
+    watch.add_watch_options(serve, required=False)
     guest = serve.add_argument_group("the guest")
     hosting.add_instance_options(guest)
     serve.add_argument("component", metavar="COMPONENT", help="the component (.wasm) to serve")
@@ -119,9 +120,9 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _load(host: Host, args: argparse.Namespace) -> AsgiApp:
+def _load(host: Host, args: argparse.Namespace) -> tuple[Component, AsgiApp]:
     component = host.load(args.component, compiling_note(args.component))
-    return kvredis.AsgiApp(
+    return component, kvredis.AsgiApp(
         _handler(component, args),
         concurrency=args.concurrency,
         max_body_size=args.max_body_size,
@@ -147,8 +148,11 @@ def execute(args: argparse.Namespace) -> int:
 
     host = hosting.host_from_args(args)
     addr = parse_addr(args.addr)
-    app = _load(host, args)  # a component that serves no HTTP fails before any server starts
-    with host, _listen(*addr) as sock:
+    if args.watch:
+        kvredis.parse_watch_specs(args.watch)  # a typo costs no server start
+    # A component that serves no HTTP fails before any server starts.
+    component, app = _load(host, args)
+    with host, _listen(*addr) as sock, _watching(component, args):
         bound_host, bound_port = sock.getsockname()[:2]
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
         print(f"kvredis serve: http://{shown}:{bound_port}/", flush=True)
@@ -176,6 +180,16 @@ def execute(args: argparse.Namespace) -> int:
             app.close()
     say("stopped")
     return 0
+
+
+def _watching(
+    component: Component, args: argparse.Namespace
+) -> contextlib.AbstractContextManager[object]:
+    """With --watch, the component's watcher told of changes while it serves (the build it
+    started with, even under --reload)."""
+    if not args.watch:
+        return contextlib.nullcontext()
+    return watch.start_watching(component, args)
 
 
 def _stamp(path: str) -> tuple[int, int] | None:

@@ -47,6 +47,9 @@ def server_config(socket_path: Path, *, persist: bool) -> str:
         # The server acts on SIGTERM at its next timer tick: 10 ms at hz 100, not the
         # default hz 10's 100 ms, which every run waited for when it stopped the server.
         "hz 100",
+        # Keyevent notifications of string (SET) and generic (DEL) commands: what watching
+        # keys listens to (kvredis.watch.notifications).
+        'notify-keyspace-events "E$g"',
     ]
     return "\n".join(lines) + "\n"
 
