@@ -12,7 +12,9 @@ of `kvredis run --invoke`, `parse_size` and `parse_timeout` for limits given as 
 `run_with_deadline` to wait for guest code no longer than a timeout, `redact` and
 `redact_text` to show URLs without their passwords, `EmbeddedServer` and `EmbeddedCluster`
 for the embedded Valkey (or a local cluster of it) on its own, and the defaults
-`DEFAULT_DATA_DIR` and `DEFAULT_KEY_PREFIX`.
+`DEFAULT_DATA_DIR` and `DEFAULT_KEY_PREFIX`. `read_manifest`, `plan_manifest` (or
+`PlanError`, a line per refused item) and `Deployment` (with `GuestOptions`) run a wadm
+manifest, as `kvredis up` does.
 
 `import kvredis` loads neither wasmtime nor redis: each name is imported from its module the
 first time it is used, so a tool that imports kvredis and never runs a component (a pytest
@@ -61,6 +63,9 @@ if TYPE_CHECKING:
     from kvredis.serve.asgi import AsgiApp, default_concurrency
     from kvredis.serve.client import asgi_client
     from kvredis.serve.factory import asgi_app, http_handler
+    from kvredis.wadm.deploy import Deployment, GuestOptions
+    from kvredis.wadm.manifest import read_manifest
+    from kvredis.wadm.plan import Plan, PlanError, plan_manifest
 
 __version__ = "0.1.0"
 
@@ -93,6 +98,12 @@ _LAZY = {
     "asgi_client": "kvredis.serve.client",
     "asgi_app": "kvredis.serve.factory",
     "http_handler": "kvredis.serve.factory",
+    "Deployment": "kvredis.wadm.deploy",
+    "GuestOptions": "kvredis.wadm.deploy",
+    "read_manifest": "kvredis.wadm.manifest",
+    "Plan": "kvredis.wadm.plan",
+    "PlanError": "kvredis.wadm.plan",
+    "plan_manifest": "kvredis.wadm.plan",
 }
 
 
@@ -119,10 +130,12 @@ __all__ = [
     "ComponentLoadError",
     "ConfigError",
     "ConnectionSettings",
+    "Deployment",
     "EmbeddedCluster",
     "EmbeddedServer",
     "EmbeddedServerError",
     "ExportNotFound",
+    "GuestOptions",
     "GuestOutOfMemory",
     "GuestTimeout",
     "GuestTrap",
@@ -133,6 +146,8 @@ __all__ = [
     "InvalidArguments",
     "KvredisError",
     "Limits",
+    "Plan",
+    "PlanError",
     "RedisUnavailable",
     "RunResult",
     "Signature",
@@ -146,6 +161,8 @@ __all__ = [
     "parse_invoke",
     "parse_size",
     "parse_timeout",
+    "plan_manifest",
+    "read_manifest",
     "redact",
     "redact_text",
     "run_conformance",

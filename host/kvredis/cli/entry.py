@@ -18,14 +18,14 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 from kvredis import ComponentError, GuestTrap, KvredisError, __version__, redact_text
-from kvredis.cli import conformance, inspect, options, run, serve, server
+from kvredis.cli import conformance, inspect, options, run, serve, server, up
 from kvredis.cli.console import say
 
 EXIT_FAILED = 1
 EXIT_USAGE = options.EXIT_USAGE
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
-COMMANDS = (run, serve, server, inspect, conformance)
+COMMANDS = (run, serve, up, server, inspect, conformance)
 
 
 def build_parser() -> options.CliParser:

@@ -1,0 +1,5 @@
+"""wadm manifests run locally (`kvredis up`): the manifest model (`manifest`), the run plan
+(`plan`), and what starts it (`deploy`, with `router` to serve several components at once).
+
+`glue` holds the one-function seams to issue 12's wasi:config, named links and watchers.
+"""
