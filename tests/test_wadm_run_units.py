@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from kvredis import ConfigError, Host
+from kvredis import ConfigError, Deployment, Host
 from kvredis.cli.up import bound_addresses, named_values
 from kvredis.wadm.glue import host_options, watching
 from kvredis.wadm.plan import Plan, PlannedComponent
@@ -129,3 +129,17 @@ def test_watching_refuses_when_components_cannot_watch_and_else_closes_the_watch
     with watching(SimpleNamespace(watch=Watch), "c", ("SET@k", "DEL@k")):  # type: ignore[arg-type]
         assert seen == [["SET@k", "DEL@k"]]
     assert seen == [["SET@k", "DEL@k"], "closed"]
+
+
+def test_what_this_build_cannot_give_fails_before_any_server_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(name: str, *_: object) -> None:
+        raise ConfigError(f"component {name}: refused")
+
+    plan = Plan("app", None, "", (PlannedComponent("c", Path("a.wasm"), watch=("SET@k",)),))
+    for seam in ("require_watch", "host_options"):
+        monkeypatch.setattr(f"kvredis.wadm.deploy.{seam}", refuse)
+        with pytest.raises(ConfigError, match=r"^component c: refused$"):
+            Deployment(plan, data_dir=tmp_path / "data").start()
+        assert not (tmp_path / "data").exists()  # no embedded server was started

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Any
 
 from kvredis.backend.settings import ConnectionSettings
 from kvredis.embedded import EmbeddedCluster, EmbeddedServer
@@ -20,7 +21,7 @@ from kvredis.errors import ComponentLoadError, ConfigError
 from kvredis.host import Component, Host
 from kvredis.serve.asgi import AsgiApp
 from kvredis.serve.factory import http_handler
-from kvredis.wadm.glue import host_options, watching
+from kvredis.wadm.glue import host_options, require_watch, watching
 from kvredis.wadm.plan import Plan, PlannedComponent
 from kvredis.wadm.router import PortRouter
 
@@ -81,6 +82,7 @@ class Deployment:
         self.close()
 
     def start(self) -> Deployment:
+        self._check_supported()
         try:
             self._start_default_server()
             hosts: dict[tuple[object, ...], Host] = {}
@@ -104,6 +106,18 @@ class Deployment:
         return PortRouter({port: self.apps[name] for port, name in ports.items()})
 
     # --- starting --------------------------------------------------------------------------
+
+    def _check_supported(self) -> None:
+        """What this kvredis cannot give a component fails before anything starts."""
+        for item in self.plan.components:
+            self._host_options(item)
+            if item.watch:
+                require_watch(item.name, item.watch)
+
+    def _host_options(self, item: PlannedComponent) -> dict[str, Any]:
+        return host_options(
+            item.name, item.config, {name: link.url for name, link in item.links.items()}
+        )
 
     def _needs_default_server(self) -> bool:
         return any(
@@ -137,9 +151,7 @@ class Deployment:
             timeout=self._guest.timeout,
             max_memory=self._guest.max_memory,
             connection=item.keyvalue.connection(self._connection),
-            **host_options(
-                item.name, item.config, {name: link.url for name, link in item.links.items()}
-            ),
+            **self._host_options(item),
         )
 
     def _run(self, item: PlannedComponent, host: Host) -> None:

@@ -36,15 +36,25 @@ def host_options(
     return wanted
 
 
+def require_watch(name: str, specs: tuple[str, ...]) -> None:
+    """`ConfigError` when this kvredis cannot watch yet (checked before anything starts)."""
+    if getattr(Component, "watch", None) is None:
+        raise _cannot_watch(name, specs)
+
+
 @contextmanager
 def watching(component: Component, name: str, specs: tuple[str, ...]) -> Iterator[None]:
     """`component`'s watcher export called for the keys `specs` name (`SET@key`, `DEL@key`)
     while the block runs; `ConfigError` when this kvredis cannot watch yet."""
     watch = getattr(component, "watch", None)
     if watch is None:
-        raise ConfigError(
-            f"component {name}: watching {', '.join(specs)} needs a kvredis with "
-            "issue 12's Component.watch, which this build does not have"
-        )
+        raise _cannot_watch(name, specs)
     with watch(list(specs)):
         yield
+
+
+def _cannot_watch(name: str, specs: tuple[str, ...]) -> ConfigError:
+    return ConfigError(
+        f"component {name}: watching {', '.join(specs)} needs a kvredis with issue 12's "
+        "Component.watch, which this build does not have"
+    )
