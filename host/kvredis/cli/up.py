@@ -8,12 +8,18 @@ import contextlib
 import os
 import signal
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import kvredis
-from kvredis import ConfigError, GuestOptions, Plan, PlanError
+from kvredis import ConfigError
 from kvredis.cli import hosting, options, serve
 from kvredis.cli.console import compiling_note, say
 from kvredis.cli.guest_specs import guest_dirs, guest_env
+
+if TYPE_CHECKING:
+    # Only types here: the manifest reader, wasmtime and Redis load when `up` runs, not
+    # when the parser of every command is built.
+    from kvredis import Plan
 
 EXAMPLES = """\
 examples:
@@ -122,7 +128,7 @@ def execute(args: argparse.Namespace) -> int:
             environ=os.environ,
             bucket_layout=args.bucket_layout,
         )
-    except PlanError as error:
+    except kvredis.PlanError as error:
         for problem in error.problems:
             say(problem)
         return options.EXIT_USAGE
@@ -136,7 +142,7 @@ def execute(args: argparse.Namespace) -> int:
         cluster=args.cluster,
         data_dir=args.data_dir,
         connection=options.connection_settings(args),
-        guest=GuestOptions(
+        guest=kvredis.GuestOptions(
             timeout=args.timeout,
             max_memory=args.max_memory,
             env=dict(guest_env(args.env, args.inherit_env, os.environ)),
