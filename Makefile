@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit lint bindings guests bench dist clean
+.PHONY: install run up test unit lint bindings guests bench dist clean
 
 install: $(STAMP)
 
@@ -20,6 +20,11 @@ guests: install
 run: guests
 	$(BIN)/python scripts/guests.py example counter
 	$(BIN)/kvredis run examples/counter/build/counter.wasm
+
+# The wadm example (examples/wadm): the provider README's counter app on :8080, embedded server.
+up: install
+	$(BIN)/python scripts/guests.py example http-counter
+	$(BIN)/kvredis up examples/wadm/wadm.yaml
 
 test: guests
 	$(BIN)/python -m pytest

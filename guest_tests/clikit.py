@@ -6,6 +6,8 @@ from __future__ import annotations
 import queue
 import subprocess
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -52,6 +54,13 @@ class LineReader:
         if line is None:
             raise AssertionError(f"the stream ended; it said: {self.seen}")
         self.seen.append(line)
+        return line
+
+    def until(self, match: Callable[[str], bool], timeout: float = 60.0) -> str:
+        """The next line that `match` accepts (the lines before it are in `seen`)."""
+        deadline = time.monotonic() + timeout
+        while not match(line := self.next(max(0.0, deadline - time.monotonic()))):
+            pass
         return line
 
 

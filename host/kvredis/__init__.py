@@ -14,7 +14,9 @@ of `kvredis run --invoke`, `parse_size` and `parse_timeout` for limits given as 
 of `--config-file` (`LOG_LEVELS`, `DEFAULT_LOG_LEVEL` for `--log-level`), `EmbeddedServer`
 and `EmbeddedCluster`
 for the embedded Valkey (or a local cluster of it) on its own, and the defaults
-`DEFAULT_DATA_DIR` and `DEFAULT_KEY_PREFIX`.
+`DEFAULT_DATA_DIR` and `DEFAULT_KEY_PREFIX`. `read_manifest`, `plan_manifest` (or
+`PlanError`, a line per refused item) and `Deployment` (with `GuestOptions`) run a wadm
+manifest, as `kvredis up` does.
 
 `import kvredis` loads neither wasmtime nor redis: each name is imported from its module the
 first time it is used, so a tool that imports kvredis and never runs a component (a pytest
@@ -64,6 +66,9 @@ if TYPE_CHECKING:
     from kvredis.serve.client import asgi_client
     from kvredis.serve.defaults import default_concurrency
     from kvredis.serve.factory import asgi_app, http_handler
+    from kvredis.wadm.deploy import Deployment, GuestOptions
+    from kvredis.wadm.manifest import read_manifest
+    from kvredis.wadm.plan import Plan, PlanError, plan_manifest
     from kvredis.wasmcloud.config import read_config_file
     from kvredis.wasmcloud.log_sink import DEFAULT_LOG_LEVEL, LOG_LEVELS
     from kvredis.watch import Delivery, Watch, parse_watch_specs
@@ -105,6 +110,12 @@ _LAZY = {
     "Delivery": "kvredis.watch",
     "Watch": "kvredis.watch",
     "parse_watch_specs": "kvredis.watch",
+    "Deployment": "kvredis.wadm.deploy",
+    "GuestOptions": "kvredis.wadm.deploy",
+    "read_manifest": "kvredis.wadm.manifest",
+    "Plan": "kvredis.wadm.plan",
+    "PlanError": "kvredis.wadm.plan",
+    "plan_manifest": "kvredis.wadm.plan",
 }
 
 
@@ -134,10 +145,12 @@ __all__ = [
     "ConfigError",
     "ConnectionSettings",
     "Delivery",
+    "Deployment",
     "EmbeddedCluster",
     "EmbeddedServer",
     "EmbeddedServerError",
     "ExportNotFound",
+    "GuestOptions",
     "GuestOutOfMemory",
     "GuestTimeout",
     "GuestTrap",
@@ -148,6 +161,8 @@ __all__ = [
     "InvalidArguments",
     "KvredisError",
     "Limits",
+    "Plan",
+    "PlanError",
     "RedisUnavailable",
     "RunResult",
     "Signature",
@@ -163,7 +178,9 @@ __all__ = [
     "parse_size",
     "parse_timeout",
     "parse_watch_specs",
+    "plan_manifest",
     "read_config_file",
+    "read_manifest",
     "redact",
     "redact_text",
     "run_conformance",

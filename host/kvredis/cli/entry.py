@@ -17,14 +17,14 @@ import sys
 from collections.abc import Sequence
 
 from kvredis import ComponentError, GuestTrap, KvredisError, __version__, redact_text
-from kvredis.cli import conformance, inspect, options, run, serve, server, watch
+from kvredis.cli import conformance, inspect, options, run, serve, server, up, watch
 from kvredis.cli.console import say
 
 EXIT_FAILED = 1
 EXIT_USAGE = options.EXIT_USAGE
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
-COMMANDS = (run, serve, watch, server, inspect, conformance)
+COMMANDS = (run, serve, watch, up, server, inspect, conformance)
 
 
 def build_parser() -> options.CliParser:

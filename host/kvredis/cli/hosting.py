@@ -78,7 +78,11 @@ def add_wasmcloud_options(parser: argparse.ArgumentParser) -> None:
         "(repeatable); =URL puts it on another server, NAME alone on the default one; "
         "every guest starts on the link 'default'",
     )
-    wasmcloud.add_argument(
+    add_log_level_option(wasmcloud)
+
+
+def add_log_level_option(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
         "--log-level",
         choices=LOG_LEVELS,
         default=DEFAULT_LOG_LEVEL,

@@ -8,6 +8,7 @@ import contextlib
 import os
 import socket
 import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -107,7 +108,7 @@ def parse_addr(text: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -143,19 +144,43 @@ def _handler(component: Component, args: argparse.Namespace) -> HttpHandler:
         ) from None
 
 
-def execute(args: argparse.Namespace) -> int:
-    import uvicorn  # noqa: PLC0415 - only `serve` needs a web server
+def base_url(sock: socket.socket) -> str:
+    """`http://HOST:PORT/` of a listening socket (the port it got when asked for 0)."""
+    bound_host, bound_port = sock.getsockname()[:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    return f"http://{shown}:{bound_port}/"
 
+
+def serve_until_stopped(
+    app: Callable[..., Awaitable[None]],
+    sockets: list[socket.socket],
+    graceful_timeout: float | None,
+) -> None:
+    """Serve `app` (ASGI) on `sockets` with uvicorn until Ctrl-C or SIGTERM; requests in
+    flight get `graceful_timeout` seconds to finish."""
+    import uvicorn  # noqa: PLC0415 - only the serving commands need a web server
+
+    config = uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        # Typed int, but uvicorn waits that many seconds with asyncio, fractions included.
+        timeout_graceful_shutdown=graceful_timeout,  # type: ignore[arg-type]
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run(sockets=sockets)
+
+
+def execute(args: argparse.Namespace) -> int:
     host = hosting.host_from_args(args)
     addr = parse_addr(args.addr)
     if args.watch:
         kvredis.parse_watch_specs(args.watch)  # a typo costs no server start
     # A component that serves no HTTP fails before any server starts.
     component, app = _load(host, args)
-    with host, _listen(*addr) as sock, _watching(component, args):
-        bound_host, bound_port = sock.getsockname()[:2]
-        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-        print(f"kvredis serve: http://{shown}:{bound_port}/", flush=True)
+    with host, listen(*addr) as sock, _watching(component, args):
+        print(f"kvredis serve: {base_url(sock)}", flush=True)
         say(f"serving {Path(args.component).name}; keyvalue on {redact_text(host.url)}")
         stop_watching = threading.Event()
         if args.reload:
@@ -165,16 +190,8 @@ def execute(args: argparse.Namespace) -> int:
                 name="kvredis-reload",
                 daemon=True,
             ).start()
-        config = uvicorn.Config(
-            app,
-            log_config=None,
-            access_log=False,
-            lifespan="on",
-            timeout_graceful_shutdown=args.timeout,
-        )
         try:
-            with contextlib.suppress(KeyboardInterrupt):
-                uvicorn.Server(config).run(sockets=[sock])
+            serve_until_stopped(app, [sock], args.timeout)
         finally:
             stop_watching.set()
             app.close()
