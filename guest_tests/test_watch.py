@@ -354,3 +354,18 @@ def test_a_bucket_on_another_server_is_watched_there(
         ]
     finally:
         far.stop()
+
+
+def test_inspect_says_which_command_tells_a_watcher_of_changes(
+    watcher_wasm: Path, app_guest: Callable[[str], Path], tmp_path: Path
+) -> None:
+    watcher = run_kvredis("inspect", str(watcher_wasm), cwd=tmp_path)
+    assert watcher.returncode == 0, watcher.stderr
+    assert watcher.stdout.splitlines()[-1] == (
+        "kvredis watch: can tell it of key changes (it exports wasi:keyvalue/watcher)"
+    )
+    both = run_kvredis("inspect", str(app_guest("http-watcher")), cwd=tmp_path)
+    assert both.stdout.splitlines()[-2:] == [
+        "kvredis serve: can serve it (it exports wasi:http/incoming-handler)",
+        "kvredis serve --watch: can tell it of key changes (it exports wasi:keyvalue/watcher)",
+    ]

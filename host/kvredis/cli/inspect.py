@@ -39,7 +39,10 @@ def execute(args: argparse.Namespace) -> int:
         return 1
     if info.serves_http:
         print("kvredis serve: can serve it (it exports wasi:http/incoming-handler)")
-    if info.cli_run_export or not info.serves_http:
+    if info.watches:
+        command = "kvredis serve --watch" if info.serves_http else "kvredis watch"
+        print(f"{command}: can tell it of key changes (it exports wasi:keyvalue/watcher)")
+    if info.cli_run_export or not (info.serves_http or info.watches):
         entry = "wasi:cli/run" if info.cli_run_export else "no wasi:cli/run; use --invoke"
         print(f"kvredis run: can run it ({entry})")
     return 0

@@ -112,6 +112,11 @@ class ComponentInfo:
         return self._wasi_export(HTTP_HANDLER) is not None
 
     @property
+    def watches(self) -> bool:
+        """Whether it exports `wasi:keyvalue/watcher` (either version): `kvredis watch`."""
+        return any(module.WATCHER in self.exports for module in KEYVALUE_MODULES)
+
+    @property
     def cli_run_export(self) -> str | None:
         return self._wasi_export(CLI_RUN)
 
