@@ -286,6 +286,12 @@ class Exchange:
         outcome = self.outparam.response.value()
         return None if isinstance(outcome, Failed) else outcome.value.outgoing_body
 
+    def response_trailers(self) -> list[tuple[str, bytes]]:
+        """The trailers the guest finished its response body with (empty: none), once
+        `body_chunks` has ended."""
+        body = self.response_body()
+        return [] if body is None or body.trailers is None else body.trailers.entries()
+
     def body_chunks(self) -> Iterator[bytes]:
         """The response body as the guest writes it; `BodyError` if it breaks off."""
         body = self.response_body()
