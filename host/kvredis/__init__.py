@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from kvredis.serve.asgi import AsgiApp, default_concurrency
     from kvredis.serve.client import asgi_client
     from kvredis.serve.factory import asgi_app, http_handler
+    from kvredis.serve.workers import run_workers
 
 __version__ = "0.1.0"
 
@@ -93,6 +94,7 @@ _LAZY = {
     "asgi_client": "kvredis.serve.client",
     "asgi_app": "kvredis.serve.factory",
     "http_handler": "kvredis.serve.factory",
+    "run_workers": "kvredis.serve.workers",
 }
 
 
@@ -150,5 +152,6 @@ __all__ = [
     "redact_text",
     "run_conformance",
     "run_with_deadline",
+    "run_workers",
     "to_json",
 ]

@@ -73,6 +73,14 @@ def add_parser(commands: options.Commands) -> None:
         "%(default)s here)",
     )
     http.add_argument(
+        "--workers",
+        metavar="N",
+        type=_positive,
+        default=1,
+        help="serve from N processes sharing the port, each running up to --concurrency "
+        "guests (default 1; one process runs its host code on one core at a time)",
+    )
+    http.add_argument(
         "--max-body-size",
         metavar="SIZE",
         type=options.size,
@@ -143,39 +151,62 @@ def _handler(component: Component, args: argparse.Namespace) -> HttpHandler:
 
 
 def execute(args: argparse.Namespace) -> int:
-    import uvicorn  # noqa: PLC0415 - only `serve` needs a web server
-
     host = hosting.host_from_args(args)
     addr = parse_addr(args.addr)
     app = _load(host, args)  # a component that serves no HTTP fails before any server starts
+    status = 0
     with host, listen(*addr) as sock:
         bound_host, bound_port = sock.getsockname()[:2]
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
         print(f"kvredis serve: http://{shown}:{bound_port}/", flush=True)
         say(f"serving {Path(args.component).name}; keyvalue on {redact_text(host.url)}")
-        stop_watching = threading.Event()
-        if args.reload:
-            threading.Thread(
-                target=_watch,
-                args=(host, args, app, stop_watching),
-                name="kvredis-reload",
-                daemon=True,
-            ).start()
-        config = uvicorn.Config(
-            app,
-            log_config=None,
-            access_log=False,
-            lifespan="on",
-            timeout_graceful_shutdown=args.timeout,
-        )
-        try:
-            with contextlib.suppress(KeyboardInterrupt):
-                uvicorn.Server(config).run(sockets=[sock])
-        finally:
-            stop_watching.set()
-            app.close()
+        if args.workers == 1:
+            _serve(host, args, app, sock)
+        else:
+            app.close()  # the workers load their own (from the compiled-code cache)
+            say(f"{args.workers} worker processes, up to {args.concurrency} guests each")
+            # The parser that made `args` stays here: it cannot be sent to another process.
+            settings = argparse.Namespace(**{**vars(args), "command_parser": None})
+            status = kvredis.run_workers(
+                args.workers, _worker, (settings, host.redis_url, sock), args.timeout, say
+            )
     say("stopped")
-    return 0
+    return status
+
+
+def _worker(args: argparse.Namespace, redis_url: str, sock: socket.socket) -> None:
+    """One process of `--workers`: the same serving, on the supervisor's server and socket."""
+    args.redis_url, args.redis_url_file, args.cluster = redis_url, None, False
+    host = hosting.host_from_args(args)
+    with host:
+        _serve(host, args, _load(host, args), sock)
+
+
+def _serve(host: Host, args: argparse.Namespace, app: AsgiApp, sock: socket.socket) -> None:
+    """Serve `app` on `sock` until Ctrl-C or SIGTERM, then let requests in flight finish."""
+    import uvicorn  # noqa: PLC0415 - only `serve` needs a web server
+
+    stop_watching = threading.Event()
+    if args.reload:
+        threading.Thread(
+            target=_watch,
+            args=(host, args, app, stop_watching),
+            name="kvredis-reload",
+            daemon=True,
+        ).start()
+    config = uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=args.timeout,
+    )
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        stop_watching.set()
+        app.close()
 
 
 def _stamp(path: str) -> tuple[int, int] | None:
