@@ -20,7 +20,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +40,6 @@ log = logging.getLogger("kvredis.serve")
 MAX_HEADER_BYTES = 64 * 1024  # names and values together, as common servers allow
 # A path the guest sees as a WIT string: printable ASCII (anything else arrives %-encoded).
 _PATH = re.compile(rb"^[\x21-\x7e]*$")
-_END = object()
 TRAILERS = "http.response.trailers"  # the ASGI extension, and the message it adds
 
 
@@ -228,14 +227,8 @@ class AsgiApp:
         if trailers:
             start["trailers"] = True
         await send(start)
-        loop = asyncio.get_running_loop()
-        chunks = exchange.body_chunks()
         try:
-            while True:
-                chunk = await loop.run_in_executor(self._pool, _next_chunk, chunks)
-                if chunk is _END:
-                    break
-                assert isinstance(chunk, bytes)
+            async for chunk in _body_as_written(exchange):
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
         except KvredisError as exc:
             # The head is gone already: leaving the body unfinished makes the server cut
@@ -304,8 +297,36 @@ def _shown_path(scope: Scope) -> str:
     return path if path.isprintable() else repr(path)
 
 
-def _next_chunk(chunks: Iterator[bytes]) -> object:
-    return next(chunks, _END)
+async def _body_as_written(exchange: Exchange) -> AsyncIterator[bytes]:
+    """The response body read on the event loop as the guest writes it (no thread: the
+    body's pipe wakes the loop when there is more, and only while it is awaited)."""
+    body = exchange.response_body()
+    if body is None:
+        return
+    loop = asyncio.get_running_loop()
+    more = asyncio.Event()
+    awaiting = False
+
+    def wake() -> None:
+        if awaiting:
+            loop.call_soon_threadsafe(more.set)
+
+    body.pipe.add_listener(wake)
+    try:
+        while True:
+            chunk = exchange.take_body()
+            if chunk is None:
+                return
+            if chunk:
+                yield chunk
+                continue
+            more.clear()
+            awaiting = True  # from here on a write wakes the loop; one just before shows:
+            if not body.pipe.readable():
+                await more.wait()
+            awaiting = False
+    finally:
+        body.pipe.remove_listener(wake)
 
 
 async def _failed(send: Send, status: int, exc: KvredisError) -> _Outcome:
