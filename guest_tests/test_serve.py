@@ -209,6 +209,15 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _workers(pid: int) -> list[int]:
+    """The worker processes `kvredis serve --workers` started (spawned Python processes)."""
+    return [
+        child
+        for child in _children(pid)
+        if "multiprocessing.spawn" in Path(f"/proc/{child}/cmdline").read_text()
+    ]
+
+
 def _cpu_ticks(pid: int) -> int:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])
@@ -232,17 +241,38 @@ def test_workers_share_the_port_count_exactly_and_stop_with_the_server(
         line_with(log, "2 worker processes")
         with httpx.Client(base_url=url, timeout=60) as client:
             assert client.get("/warm").text == "1\n"
-        workers = [
-            pid
-            for pid in _children(process.pid)
-            if "multiprocessing.spawn" in Path(f"/proc/{pid}/cmdline").read_text()
-        ]
+        workers = _workers(process.pid)
         assert len(workers) == 2, workers
         before = [_cpu_ticks(pid) for pid in workers]
         assert sorted(crowd_counts(url)) == list(range(1, 201))
         busy = [_cpu_ticks(pid) - ticks for pid, ticks in zip(workers, before, strict=True)]
         assert min(busy) > 0, busy  # both workers answered some of them
     assert not [pid for pid in workers if _alive(pid)]
+    servers.wait_until(lambda: not server_processes(data_dir), 10, "embedded server gone")
+
+
+def test_a_worker_that_dies_stops_the_others_and_the_server_with_status_1(
+    app_guest: Callable[[str], Path], tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    wasm = app_guest("http-counter")
+    process = start_kvredis(
+        "serve", "--addr", "127.0.0.1:0", "--workers", "2", "--data-dir", data_dir, wasm,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert process.stderr is not None
+    log = LineReader(process.stderr)
+    try:
+        line_with(log, "2 worker processes")
+        servers.wait_until(lambda: len(_workers(process.pid)) == 2, 60, "two workers")
+        doomed, other = _workers(process.pid)
+        os.kill(doomed, signal.SIGKILL)
+        assert process.wait(60) == 1
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert "stopping the others" in line_with(log, "ended (exit status -9)")
+    assert not _alive(other)
     servers.wait_until(lambda: not server_processes(data_dir), 10, "embedded server gone")
 
 
