@@ -308,7 +308,7 @@ async def _body_as_written(exchange: Exchange) -> AsyncIterator[bytes]:
     awaiting = False
 
     def wake() -> None:
-        if awaiting:
+        if awaiting and not loop.is_closed():
             loop.call_soon_threadsafe(more.set)
 
     body.pipe.add_listener(wake)
