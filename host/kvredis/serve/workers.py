@@ -44,6 +44,7 @@ def run_workers(
             worker.start()
         ended = wait([w.sentinel for w in workers])
         lost = next(w for w in workers if w.sentinel in ended)
+        lost.join(_KILL_AFTER_S)  # its sentinel can fire before it is reaped: the status
         if on_lost is not None:
             on_lost(f"{lost.name} ended (exit status {lost.exitcode}); stopping the others")
         status = 1
