@@ -112,12 +112,16 @@ def parse_addr(text: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def listen(host: str, port: int) -> socket.socket:
+def listen(host: str, port: int, shared: bool = False) -> socket.socket:
+    """A listening socket; `shared`: one of several on the same address (SO_REUSEPORT), among
+    which the kernel spreads new connections."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # Named TCP so that accepted connections are too: asyncio then sets TCP_NODELAY on them,
     # without which a keep-alive client waits out a delayed ACK (40 ms) on every response.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
@@ -155,7 +159,7 @@ def execute(args: argparse.Namespace) -> int:
     addr = parse_addr(args.addr)
     app = _load(host, args)  # a component that serves no HTTP fails before any server starts
     status = 0
-    with host, listen(*addr) as sock:
+    with host, listen(*addr, shared=args.workers > 1) as sock:
         bound_host, bound_port = sock.getsockname()[:2]
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
         print(f"kvredis serve: http://{shown}:{bound_port}/", flush=True)
@@ -174,12 +178,22 @@ def execute(args: argparse.Namespace) -> int:
     return status
 
 
-def _worker(args: argparse.Namespace, redis_url: str, sock: socket.socket) -> None:
-    """One process of `--workers`: the same serving, on the supervisor's server and socket."""
+def _worker(number: int, args: argparse.Namespace, redis_url: str, sock: socket.socket) -> None:
+    """Worker `number` of `--workers`: the same serving, on the supervisor's server. The first
+    accepts on the supervisor's socket (connections made before the others are up wait there);
+    each other one on a socket of its own at the same address, so that the kernel spreads
+    connections among them (on one shared socket, whichever worker woke first would take all
+    the connections waiting)."""
     args.redis_url, args.redis_url_file, args.cluster = redis_url, None, False
-    host = hosting.host_from_args(args)
-    with host:
-        _serve(host, args, _load(host, args), sock)
+    try:
+        address, port = sock.getsockname()[:2]
+        own = sock if number == 1 else listen(address, port, shared=True)
+        host = hosting.host_from_args(args)
+        with host, own:
+            _serve(host, args, _load(host, args), own)
+    except KvredisError as exc:
+        say(f"worker {number}: {redact_text(str(exc))}")
+        raise SystemExit(1) from None
 
 
 def _serve(host: Host, args: argparse.Namespace, app: AsgiApp, sock: socket.socket) -> None:

@@ -29,13 +29,13 @@ def run_workers(
     grace_s: float | None = None,
     on_lost: Callable[[str], None] | None = None,
 ) -> int:
-    """Run `target(*args)` in `count` spawned processes until one of them ends or this
-    process gets a KeyboardInterrupt; then stop the others, each given `grace_s` (None: as
-    long as it takes) to finish. Returns 0 after an interrupt, 1 when a worker ended by
-    itself (`on_lost` hears which)."""
+    """Run `target(number, *args)` in `count` spawned processes (numbered from 1) until one
+    of them ends or this process gets a KeyboardInterrupt; then stop the others, each given
+    `grace_s` (None: as long as it takes) to finish. Returns 0 after an interrupt, 1 when a
+    worker ended by itself (`on_lost` hears which)."""
     context = multiprocessing.get_context("spawn")
     workers = [
-        context.Process(target=target, args=args, name=f"kvredis-worker-{n}", daemon=False)
+        context.Process(target=target, args=(n, *args), name=f"kvredis-worker-{n}", daemon=False)
         for n in range(1, count + 1)
     ]
     status = 0
