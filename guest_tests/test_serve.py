@@ -20,7 +20,7 @@ import redis
 
 import servers
 from clikit import LineReader, error_line, finish, server_processes, start_kvredis
-from support import run_kvredis
+from support import KVREDIS, kvredis_env, run_kvredis
 
 
 @contextmanager
@@ -273,6 +273,47 @@ def test_a_worker_that_dies_stops_the_others_and_the_server_with_status_1(
             process.kill()
     assert "stopping the others" in line_with(log, "ended (exit status -9)")
     assert not _alive(other)
+    servers.wait_until(lambda: not server_processes(data_dir), 10, "embedded server gone")
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("background", [False, True], ids=["foreground", "background-job"])
+def test_ctrl_c_to_the_process_group_stops_every_worker_and_the_server_with_status_0(
+    app_guest: Callable[[str], Path], tmp_path: Path, background: bool
+) -> None:
+    """A shell's background job ignores SIGINT: then only the workers hear it, and their
+    ending cleanly is what stops the server."""
+    data_dir = tmp_path / "data"
+    wasm = app_guest("http-counter")
+    command = [KVREDIS, "serve", "--addr", "127.0.0.1:0", "--workers", "2", "--data-dir"]
+    process = subprocess.Popen(
+        [*map(str, command), str(data_dir), str(wasm)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=kvredis_env(),
+        start_new_session=True,  # a terminal of its own: Ctrl-C reaches its group only
+        preexec_fn=_ignore_sigint if background else None,  # noqa: PLW1509 - before threads
+    )
+    assert process.stdout is not None and process.stderr is not None
+    log = LineReader(process.stderr)
+    try:
+        url = LineReader(process.stdout).next().split(": ", 1)[1].rstrip("/")
+        assert httpx.get(f"{url}/hits", timeout=60).text == "1\n"
+        servers.wait_until(lambda: len(_workers(process.pid)) == 2, 60, "two workers")
+        workers = _workers(process.pid)
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(60) == 0, log.seen
+    finally:
+        if process.poll() is None:
+            process.kill()
+    line_with(log, "stopped")
+    assert not [line for line in log.seen if "ended" in line or "Traceback" in line]
+    assert not [pid for pid in workers if _alive(pid)]
     servers.wait_until(lambda: not server_processes(data_dir), 10, "embedded server gone")
 
 

@@ -31,8 +31,8 @@ def run_workers(
 ) -> int:
     """Run `target(number, *args)` in `count` spawned processes (numbered from 1) until one
     of them ends or this process gets a KeyboardInterrupt; then stop the others, each given
-    `grace_s` (None: as long as it takes) to finish. Returns 0 after an interrupt, 1 when a
-    worker ended by itself (`on_lost` hears which)."""
+    `grace_s` (None: as long as it takes) to finish. Returns 1 when a worker failed (ended
+    with a status other than 0; `on_lost` hears which), else 0."""
     context = multiprocessing.get_context("spawn")
     workers = [
         context.Process(target=target, args=(n, *args), name=f"kvredis-worker-{n}", daemon=False)
@@ -45,9 +45,12 @@ def run_workers(
         ended = wait([w.sentinel for w in workers])
         lost = next(w for w in workers if w.sentinel in ended)
         lost.join(_KILL_AFTER_S)  # its sentinel can fire before it is reaped: the status
-        if on_lost is not None:
-            on_lost(f"{lost.name} ended (exit status {lost.exitcode}); stopping the others")
-        status = 1
+        # Status 0: it was told to stop (Ctrl-C reaches the whole process group, and this
+        # process may ignore SIGINT, as a background job does); the others stop with it.
+        if lost.exitcode != 0:
+            if on_lost is not None:
+                on_lost(f"{lost.name} ended (exit status {lost.exitcode}); stopping the others")
+            status = 1
     except KeyboardInterrupt:
         pass
     finally:
