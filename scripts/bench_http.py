@@ -72,11 +72,11 @@ class Load:
         return min(values), max(values)
 
 
-def wrk(url: str, seconds: float) -> tuple[int, float, float, float]:
+def wrk(url: str, seconds: int) -> tuple[int, float, float, float]:
     """Requests done, requests/s, p50 and p99 (ms) of `wrk` on `url` with CONNECTIONS
     keep-alive connections."""
     done = subprocess.run(
-        ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "--latency", url],
+        ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", url],
         capture_output=True,
         text=True,
         check=True,
@@ -103,7 +103,7 @@ def cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def measure_round(load: Load, seconds: float) -> None:
+def measure_round(load: Load, seconds: int) -> None:
     before = cpu_seconds(load.pid)
     count, rps, p50, p99 = wrk(load.url + PATH, seconds)
     spent = cpu_seconds(load.pid) - before
@@ -225,7 +225,8 @@ def _mean_ms(work: object, n: int) -> float:
 
 
 def measure(seconds: int, rounds: int = ROUNDS) -> tuple[list[Load], dict[str, float]]:
-    """Each server gets `seconds` of load in all, in `rounds` turns."""
+    """Each server gets about `seconds` of load in all, in `rounds` turns (whole seconds:
+    wrk takes no fractions)."""
     if shutil.which("wrk") is None:
         raise SystemExit("bench_http: wrk is not installed (Debian: apt-get install wrk)")
     wasm = guests.build_example("http-counter")
@@ -243,7 +244,7 @@ def measure(seconds: int, rounds: int = ROUNDS) -> tuple[list[Load], dict[str, f
         for turn in range(1, rounds + 1):
             print(f"round {turn} of {rounds}...", file=sys.stderr)
             for load in loads:
-                measure_round(load, seconds / rounds)
+                measure_round(load, max(1, round(seconds / rounds)))
         print("measuring one request's parts...", file=sys.stderr)
         parts = breakdown(wasm, work, 50)
     return loads, parts
