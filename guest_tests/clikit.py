@@ -4,6 +4,7 @@ output with deadlines, checking its error lines, and finding the embedded server
 from __future__ import annotations
 
 import queue
+import signal
 import subprocess
 import threading
 import time
@@ -56,12 +57,34 @@ class LineReader:
         self.seen.append(line)
         return line
 
+    def rest(self, timeout: float = 30.0) -> list[str]:
+        """The lines not read yet, up to the end of the stream (its process is ending)."""
+        lines: list[str] = []
+        while (line := self._lines.get(timeout=timeout)) is not None:
+            self.seen.append(line)
+            lines.append(line)
+        self._lines.put(None)  # the end stays visible to later reads
+        return lines
+
     def until(self, match: Callable[[str], bool], timeout: float = 60.0) -> str:
         """The next line that `match` accepts (the lines before it are in `seen`)."""
         deadline = time.monotonic() + timeout
         while not match(line := self.next(max(0.0, deadline - time.monotonic()))):
             pass
         return line
+
+
+def stop(process: subprocess.Popen[str], log: LineReader, timeout: float = 30.0) -> list[str]:
+    """SIGTERM to a background kvredis whose stderr `log` reads; the lines it printed after
+    those already read. (`finish` would read stderr too, racing `log` for the last lines.)"""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise AssertionError(f"kvredis did not exit within {timeout} s: {log.seen}") from None
+    return log.rest()
 
 
 def finish(process: subprocess.Popen[str], timeout: float = 30.0) -> tuple[str, str]:

@@ -95,8 +95,11 @@ def test_a_body_over_the_limit_gets_413(
     assert (fits.status_code, fits.text) == (200, "1000\n")
 
 
-def _call(app: kvredis.AsgiApp, scope: dict[str, Any]) -> tuple[int, bytes]:
-    """Send one raw ASGI request (what a client library would refuse to build)."""
+def _messages(
+    app: kvredis.AsgiApp, scope: dict[str, Any], body: bytes = b""
+) -> list[dict[str, Any]]:
+    """Send one raw ASGI request (what a client library would refuse to build); returns
+    every message the application sent."""
     sent: list[dict[str, Any]] = []
     received = 0
 
@@ -105,15 +108,52 @@ def _call(app: kvredis.AsgiApp, scope: dict[str, Any]) -> tuple[int, bytes]:
         received += 1
         if received > 1:  # the body is over: the next message is the client leaving
             await asyncio.Event().wait()
-        return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": False}
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
     base = {"type": "http", "method": "GET", "path": "/", "query_string": b"", "headers": []}
     asyncio.run(app({**base, **scope}, receive, send))
+    return sent
+
+
+def _call(app: kvredis.AsgiApp, scope: dict[str, Any]) -> tuple[int, bytes]:
+    sent = _messages(app, scope)
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return sent[0]["status"], body
+
+
+def test_trailers_go_to_servers_that_take_them_and_no_others(
+    app_guest: Callable[[str], Path], host: kvredis.Host
+) -> None:
+    app = host.load(app_guest("http-echo")).asgi()
+    echo = {"method": "POST", "path": "/echo", "raw_path": b"/echo"}
+    try:
+        taking = _messages(app, {**echo, "extensions": {"http.response.trailers": {}}}, b"abc")
+        plain = _messages(app, echo, b"abc")
+    finally:
+        app.close()
+    assert taking[0]["type"] == "http.response.start"
+    assert taking[0]["trailers"] is True
+    assert taking[-1] == {
+        "type": "http.response.trailers",
+        "headers": [(b"x-echo-bytes", b"3")],
+        "more_trailers": False,
+    }
+    assert "trailers" not in plain[0]
+    assert {m["type"] for m in plain} == {"http.response.start", "http.response.body"}
+
+
+def test_the_in_process_client_keeps_the_trailers(
+    app_guest: Callable[[str], Path], host: kvredis.Host
+) -> None:
+    with host.load(app_guest("http-echo")).http_client() as echo:
+        answer = echo.post("/echo", content=b"x" * 5000)
+        no_body = echo.get("/nothing")
+    assert answer.content == b"x" * 5000
+    assert answer.extensions["trailers"] == httpx.Headers({"x-echo-bytes": "5000"})
+    assert not no_body.extensions["trailers"]
 
 
 @pytest.mark.timeout(60)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,12 +20,14 @@ import redis
 
 import servers
 from clikit import LineReader, error_line, finish, server_processes, start_kvredis
-from support import run_kvredis
+from support import KVREDIS, kvredis_env, run_kvredis
 
 
 @contextmanager
-def serving(*args: str | Path, cwd: Path) -> Iterator[tuple[str, LineReader]]:
-    """`kvredis serve --addr 127.0.0.1:0 ARGS`: its base URL and its log; stopped with
+def serving_process(
+    *args: str | Path, cwd: Path
+) -> Iterator[tuple[subprocess.Popen[str], str, LineReader]]:
+    """`kvredis serve --addr 127.0.0.1:0 ARGS`: its process, base URL and log; stopped with
     SIGTERM at the end, which must end it cleanly."""
     process = start_kvredis("serve", "--addr", "127.0.0.1:0", *args, cwd=cwd)
     assert process.stdout is not None and process.stderr is not None
@@ -31,11 +35,18 @@ def serving(*args: str | Path, cwd: Path) -> Iterator[tuple[str, LineReader]]:
     try:
         first = LineReader(process.stdout).next()
         assert first.startswith("kvredis serve: http://127.0.0.1:"), first
-        yield first.split(": ", 1)[1].rstrip("/"), log
+        yield process, first.split(": ", 1)[1].rstrip("/"), log
     finally:
         process.send_signal(signal.SIGTERM)
         finish(process)
     assert process.returncode == 0, log.seen
+
+
+@contextmanager
+def serving(*args: str | Path, cwd: Path) -> Iterator[tuple[str, LineReader]]:
+    """`serving_process` for tests that need only the URL and the log."""
+    with serving_process(*args, cwd=cwd) as (_process, url, log):
+        yield url, log
 
 
 def duplex_post(url: str, path: str, pieces: Iterator[bytes], length: int) -> tuple[int, bytes]:
@@ -69,6 +80,16 @@ def _dechunk(data: bytes) -> bytes:
             return bytes(body)
         body += data[:size]
         data = data[size + 2 :]
+
+
+def crowd_counts(url: str) -> list[int]:
+    """GET /crowd 200 times over 50 connections at once: the counts answered."""
+    limits = httpx.Limits(max_connections=50)
+    with (
+        httpx.Client(base_url=url, limits=limits, timeout=60) as client,
+        ThreadPoolExecutor(50) as pool,
+    ):
+        return [int(a.text) for a in pool.map(lambda _: client.get("/crowd"), range(200))]
 
 
 def refusal(cwd: Path, *args: str | Path) -> str:
@@ -111,13 +132,8 @@ def test_200_concurrent_requests_through_the_server_count_exactly(
 ) -> None:
     wasm = app_guest("http-counter")
     with serving("--redis-url", server.url, wasm, cwd=tmp_path) as (url, _log):
-        limits = httpx.Limits(max_connections=50)
-        with (
-            httpx.Client(base_url=url, limits=limits, timeout=60) as client,
-            ThreadPoolExecutor(50) as pool,
-        ):
-            answers = list(pool.map(lambda _: client.get("/crowd"), range(200)))
-    assert sorted(int(a.text) for a in answers) == list(range(1, 201))
+        counts = crowd_counts(url)
+    assert sorted(counts) == list(range(1, 201))
     assert db.get(b"counter:crowd") == b"200"
 
 
@@ -176,6 +192,128 @@ def test_sigterm_stops_the_server_and_the_embedded_server(
     with serving("--data-dir", data_dir, wasm, cwd=tmp_path) as (url, _log):
         assert httpx.get(f"{url}/hits").text == "1\n"
         assert server_processes(data_dir)
+    servers.wait_until(lambda: not server_processes(data_dir), 10, "embedded server gone")
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (read from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # gone meanwhile
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _workers(pid: int) -> list[int]:
+    """The worker processes `kvredis serve --workers` started (spawned Python processes)."""
+    return [
+        child
+        for child in _children(pid)
+        if "multiprocessing.spawn" in Path(f"/proc/{child}/cmdline").read_text()
+    ]
+
+
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_workers_share_the_port_count_exactly_and_stop_with_the_server(
+    app_guest: Callable[[str], Path], tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    wasm = app_guest("http-counter")
+    args = ("--workers", "2", "--data-dir", data_dir, wasm)
+    with serving_process(*args, cwd=tmp_path) as (process, url, log):
+        line_with(log, "2 worker processes")
+        with httpx.Client(base_url=url, timeout=60) as client:
+            assert client.get("/warm").text == "1\n"
+        workers = _workers(process.pid)
+        assert len(workers) == 2, workers
+        before = [_cpu_ticks(pid) for pid in workers]
+        assert sorted(crowd_counts(url)) == list(range(1, 201))
+        busy = [_cpu_ticks(pid) - ticks for pid, ticks in zip(workers, before, strict=True)]
+        assert min(busy) > 0, busy  # both workers answered some of them
+    assert not [pid for pid in workers if _alive(pid)]
+    servers.wait_until(lambda: not server_processes(data_dir), 10, "embedded server gone")
+
+
+def test_a_worker_that_dies_stops_the_others_and_the_server_with_status_1(
+    app_guest: Callable[[str], Path], tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    wasm = app_guest("http-counter")
+    process = start_kvredis(
+        "serve", "--addr", "127.0.0.1:0", "--workers", "2", "--data-dir", data_dir, wasm,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert process.stderr is not None
+    log = LineReader(process.stderr)
+    try:
+        line_with(log, "2 worker processes")
+        servers.wait_until(lambda: len(_workers(process.pid)) == 2, 60, "two workers")
+        doomed, other = _workers(process.pid)
+        os.kill(doomed, signal.SIGKILL)
+        assert process.wait(60) == 1
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert "stopping the others" in line_with(log, "ended (exit status -9)")
+    assert not _alive(other)
+    servers.wait_until(lambda: not server_processes(data_dir), 10, "embedded server gone")
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("background", [False, True], ids=["foreground", "background-job"])
+def test_ctrl_c_to_the_process_group_stops_every_worker_and_the_server_with_status_0(
+    app_guest: Callable[[str], Path], tmp_path: Path, background: bool
+) -> None:
+    """A shell's background job ignores SIGINT: then only the workers hear it, and their
+    ending cleanly is what stops the server."""
+    data_dir = tmp_path / "data"
+    wasm = app_guest("http-counter")
+    command = [KVREDIS, "serve", "--addr", "127.0.0.1:0", "--workers", "2", "--data-dir"]
+    process = subprocess.Popen(
+        [*map(str, command), str(data_dir), str(wasm)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=kvredis_env(),
+        start_new_session=True,  # a terminal of its own: Ctrl-C reaches its group only
+        preexec_fn=_ignore_sigint if background else None,  # noqa: PLW1509 - before threads
+    )
+    assert process.stdout is not None and process.stderr is not None
+    log = LineReader(process.stderr)
+    try:
+        url = LineReader(process.stdout).next().split(": ", 1)[1].rstrip("/")
+        assert httpx.get(f"{url}/hits", timeout=60).text == "1\n"
+        servers.wait_until(lambda: len(_workers(process.pid)) == 2, 60, "two workers")
+        workers = _workers(process.pid)
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(60) == 0, log.seen
+    finally:
+        if process.poll() is None:
+            process.kill()
+    line_with(log, "stopped")
+    assert not [line for line in log.seen if "ended" in line or "Traceback" in line]
+    assert not [pid for pid in workers if _alive(pid)]
     servers.wait_until(lambda: not server_processes(data_dir), 10, "embedded server gone")
 
 

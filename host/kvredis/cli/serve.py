@@ -68,6 +68,14 @@ def add_parser(commands: options.Commands) -> None:
         help=f"where to listen (default {DEFAULT_ADDR}; port 0 picks a free one)",
     )
     http.add_argument(
+        "--workers",
+        metavar="N",
+        type=_positive,
+        default=1,
+        help="serve from N processes sharing the port, each running up to --concurrency "
+        "guests (default 1; one process runs its host code on one core at a time)",
+    )
+    http.add_argument(
         "--concurrency",
         metavar="N",
         type=_positive,
@@ -108,10 +116,16 @@ def parse_addr(text: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def listen(host: str, port: int) -> socket.socket:
+def listen(host: str, port: int, shared: bool = False) -> socket.socket:
+    """A listening socket; `shared`: one of several on the same address (SO_REUSEPORT), among
+    which the kernel spreads new connections."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # Named TCP so that accepted connections are too: asyncio then sets TCP_NODELAY on them,
+    # without which a keep-alive client waits out a delayed ACK (40 ms) on every response.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
@@ -179,24 +193,58 @@ def execute(args: argparse.Namespace) -> int:
         kvredis.parse_watch_specs(args.watch)  # a typo costs no server start
     # A component that serves no HTTP fails before any server starts.
     component, app = _load(host, args)
-    with host, listen(*addr) as sock, _watching(component, args):
+    status = 0
+    with host, listen(*addr, shared=args.workers > 1) as sock, _watching(component, args):
         print(f"kvredis serve: {base_url(sock)}", flush=True)
         say(f"serving {Path(args.component).name}; keyvalue on {redact_text(host.url)}")
-        stop_watching = threading.Event()
-        if args.reload:
-            threading.Thread(
-                target=_watch,
-                args=(host, args, app, stop_watching),
-                name="kvredis-reload",
-                daemon=True,
-            ).start()
-        try:
-            serve_until_stopped(app, [sock], args.timeout)
-        finally:
-            stop_watching.set()
-            app.close()
+        if args.workers == 1:
+            _serve(host, args, app, sock)
+        else:
+            app.close()  # the workers load their own (from the compiled-code cache)
+            say(f"{args.workers} worker processes, up to {args.concurrency} guests each")
+            # The parser that made `args` stays here: it cannot be sent to another process.
+            # Watching stays here too: one watcher for the whole server.
+            settings = argparse.Namespace(**{**vars(args), "command_parser": None, "watch": []})
+            status = kvredis.run_workers(
+                args.workers, _worker, (settings, host.redis_url, sock), args.timeout, say
+            )
     say("stopped")
-    return 0
+    return status
+
+
+def _worker(number: int, args: argparse.Namespace, redis_url: str, sock: socket.socket) -> None:
+    """Worker `number` of `--workers`: the same serving, on the supervisor's server. The first
+    accepts on the supervisor's socket (connections made before the others are up wait there);
+    each other one on a socket of its own at the same address, so that the kernel spreads
+    connections among them (on one shared socket, whichever worker woke first would take all
+    the connections waiting)."""
+    args.redis_url, args.redis_url_file, args.cluster = redis_url, None, False
+    try:
+        address, port = sock.getsockname()[:2]
+        own = sock if number == 1 else listen(address, port, shared=True)
+        host = hosting.host_from_args(args)
+        with host, own:
+            _serve(host, args, _load(host, args)[1], own)
+    except KvredisError as exc:
+        say(f"worker {number}: {redact_text(str(exc))}")
+        raise SystemExit(1) from None
+
+
+def _serve(host: Host, args: argparse.Namespace, app: AsgiApp, sock: socket.socket) -> None:
+    """Serve `app` on `sock` until Ctrl-C or SIGTERM, then let requests in flight finish."""
+    stop_watching = threading.Event()
+    if args.reload:
+        threading.Thread(
+            target=_watch,
+            args=(host, args, app, stop_watching),
+            name="kvredis-reload",
+            daemon=True,
+        ).start()
+    try:
+        serve_until_stopped(app, [sock], args.timeout)
+    finally:
+        stop_watching.set()
+        app.close()
 
 
 def _watching(

@@ -40,7 +40,7 @@ from kvredis.wasi.http.errors import Failed, HttpErrorCode
 from kvredis.wasi.http.fields import Fields
 from kvredis.wasi.http.messages import IncomingRequest, OutgoingResponse, ResponseOutparam
 from kvredis.wasi.io.poll import Waker
-from kvredis.wasi.io.streams import LastOperationFailed
+from kvredis.wasi.io.streams import MAX_CHUNK, LastOperationFailed, StreamClosed
 from kvredis.wasmcloud.services import HostServices
 
 log = logging.getLogger("kvredis")
@@ -296,13 +296,36 @@ class Exchange:
         outcome = self.outparam.response.value()
         return None if isinstance(outcome, Failed) else outcome.value.outgoing_body
 
+    def response_trailers(self) -> list[tuple[str, bytes]]:
+        """The trailers the guest finished its response body with (empty: none), once
+        `body_chunks` has ended."""
+        body = self.response_body()
+        return [] if body is None or body.trailers is None else body.trailers.entries()
+
     def body_chunks(self) -> Iterator[bytes]:
         """The response body as the guest writes it; `BodyError` if it breaks off."""
         body = self.response_body()
         if body is None:
             return
+        while True:
+            body.pipe.wait_readable()
+            chunk = self.take_body()
+            if chunk is None:
+                return
+            if chunk:
+                yield chunk
+
+    def take_body(self) -> bytes | None:
+        """Without waiting: the response body the guest has written since the last call
+        (empty: nothing yet), None once it has ended; `BodyError` if it broke off. Listeners
+        of the body's pipe (`response_body().pipe.add_listener`) hear of more."""
+        body = self.response_body()
+        if body is None:
+            return None
         try:
-            yield from body.pipe.chunks()
+            return body.pipe.read(MAX_CHUNK)
+        except StreamClosed:
+            return None
         except LastOperationFailed as failed:
             raise BodyError(
                 f"{self._handler.label}: the response body broke off: {failed.error.message}"

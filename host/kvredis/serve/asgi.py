@@ -6,7 +6,9 @@ handed to the guest as `receive()` yields it, never read whole first; the respon
 sent when the guest sets it and each chunk of the body as the guest writes it.
 
 A request the guest cannot answer (a trap, a timeout, no response set) gets a 500 or 504 and
-one log line; the application keeps serving. Requests no guest should see (a bad method
+one log line; the application keeps serving. The guest's response trailers are forwarded
+when the server announces the `http.response.trailers` extension (uvicorn 0.54 does so only
+for HTTP/2, so over HTTP/1.1 they are dropped). Requests no guest should see (a bad method
 token, bad header bytes, headers too large, a body over `max_body_size`) get a 4xx without
 running the guest past that point.
 """
@@ -17,7 +19,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -38,7 +40,7 @@ log = logging.getLogger("kvredis.serve")
 MAX_HEADER_BYTES = 64 * 1024  # names and values together, as common servers allow
 # A path the guest sees as a WIT string: printable ASCII (anything else arrives %-encoded).
 _PATH = re.compile(rb"^[\x21-\x7e]*$")
-_END = object()
+TRAILERS = "http.response.trailers"  # the ASGI extension, and the message it adds
 
 
 class Rejected(Exception):
@@ -121,8 +123,9 @@ class AsgiApp:
         path = _shown_path(scope)
         try:
             head = self._admit(scope)
+            trailers = TRAILERS in (scope.get("extensions") or {})
             async with self._slots_for_loop():
-                outcome = await self._exchange(head, receive, send)
+                outcome = await self._exchange(head, receive, send, trailers)
         except Rejected as rejected:
             await _answer(send, rejected.status, rejected.reason)
             outcome = _Outcome(rejected.status, rejected.reason)
@@ -140,7 +143,9 @@ class AsgiApp:
             raise Rejected(413, f"body of {declared} bytes over the limit")
         return head
 
-    async def _exchange(self, head: RequestHead, receive: Receive, send: Send) -> _Outcome:
+    async def _exchange(
+        self, head: RequestHead, receive: Receive, send: Send, trailers: bool
+    ) -> _Outcome:
         loop = asyncio.get_running_loop()
         exchange = self.handler.start(head)
         settled = asyncio.Event()
@@ -163,21 +168,21 @@ class AsgiApp:
             else:
                 # Settled, or the client left (the guest was interrupted and ends soon).
                 await asyncio.wait({answered, guest}, return_when=asyncio.FIRST_COMPLETED)
-                outcome = await self._respond(exchange, send)
+                outcome = await self._respond(exchange, send, trailers)
             await guest
             return outcome
         finally:
             answered.cancel()
             feeder.cancel()
 
-    async def _respond(self, exchange: Exchange, send: Send) -> _Outcome:
+    async def _respond(self, exchange: Exchange, send: Send, trailers: bool) -> _Outcome:
         try:
             response = exchange.response(timeout=0)
         except GuestTimeout as exc:
             return await _failed(send, 504, exc)
         except KvredisError as exc:
             return await _failed(send, 500, exc)
-        return await self._stream(exchange, response, send)
+        return await self._stream(exchange, response, send, trailers)
 
     async def _feed(self, exchange: Exchange, receive: Receive) -> Rejected | None:
         """Hand the request body to the guest as it arrives, up to `max_body_size`; then
@@ -204,22 +209,21 @@ class AsgiApp:
             if not message.get("more_body", False):
                 exchange.end_body()
 
-    async def _stream(self, exchange: Exchange, response: ResponseHead, send: Send) -> _Outcome:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": response.status,
-                "headers": [(name.lower().encode("latin-1"), v) for name, v in response.headers],
-            }
-        )
-        loop = asyncio.get_running_loop()
-        chunks = exchange.body_chunks()
+    async def _stream(
+        self, exchange: Exchange, response: ResponseHead, send: Send, trailers: bool
+    ) -> _Outcome:
+        """The response as the guest writes it; with `trailers` (the server takes them), its
+        trailers after the body, an empty list when the guest set none."""
+        start: Message = {
+            "type": "http.response.start",
+            "status": response.status,
+            "headers": _wire_fields(response.headers),
+        }
+        if trailers:
+            start["trailers"] = True
+        await send(start)
         try:
-            while True:
-                chunk = await loop.run_in_executor(self._pool, _next_chunk, chunks)
-                if chunk is _END:
-                    break
-                assert isinstance(chunk, bytes)
+            async for chunk in _body_as_written(exchange):
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
         except KvredisError as exc:
             # The head is gone already: leaving the body unfinished makes the server cut
@@ -227,6 +231,9 @@ class AsgiApp:
             log.warning("%s", exc)
             return _Outcome(response.status, "body broke off")
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+        if trailers:
+            fields = _wire_fields(exchange.response_trailers())
+            await send({"type": TRAILERS, "headers": fields, "more_trailers": False})
         return _Outcome(response.status)
 
 
@@ -264,6 +271,11 @@ def request_head(scope: Scope) -> RequestHead:
     )
 
 
+def _wire_fields(fields: list[tuple[str, bytes]]) -> list[tuple[bytes, bytes]]:
+    """Header or trailer fields as ASGI sends them: lower-case byte names."""
+    return [(name.lower().encode("latin-1"), value) for name, value in fields]
+
+
 def _declared_length(scope: Scope) -> int | None:
     for name, value in scope.get("headers", ()):
         if bytes(name).lower() == b"content-length":
@@ -280,8 +292,36 @@ def _shown_path(scope: Scope) -> str:
     return path if path.isprintable() else repr(path)
 
 
-def _next_chunk(chunks: Iterator[bytes]) -> object:
-    return next(chunks, _END)
+async def _body_as_written(exchange: Exchange) -> AsyncIterator[bytes]:
+    """The response body read on the event loop as the guest writes it (no thread: the
+    body's pipe wakes the loop when there is more, and only while it is awaited)."""
+    body = exchange.response_body()
+    if body is None:
+        return
+    loop = asyncio.get_running_loop()
+    more = asyncio.Event()
+    awaiting = False
+
+    def wake() -> None:
+        if awaiting and not loop.is_closed():
+            loop.call_soon_threadsafe(more.set)
+
+    body.pipe.add_listener(wake)
+    try:
+        while True:
+            chunk = exchange.take_body()
+            if chunk is None:
+                return
+            if chunk:
+                yield chunk
+                continue
+            more.clear()
+            awaiting = True  # from here on a write wakes the loop; one just before shows:
+            if not body.pipe.readable():
+                await more.wait()
+            awaiting = False
+    finally:
+        body.pipe.remove_listener(wake)
 
 
 async def _failed(send: Send, status: int, exc: KvredisError) -> _Outcome:

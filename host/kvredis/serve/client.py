@@ -3,7 +3,9 @@
 httpx's own `ASGITransport` is asynchronous only; `SyncAsgiTransport` runs it on an event
 loop of its own, on a private thread, and hands each answer back to the calling thread.
 The answer is read whole before it is returned (as `ASGITransport` does): for watching a
-body arrive as the guest writes it, serve the application on a real server.
+body arrive as the guest writes it, serve the application on a real server. The client takes
+response trailers (the ASGI `http.response.trailers` extension), which httpx has no place
+for: they are in `response.extensions["trailers"]`, an `httpx.Headers`.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from typing import Any
 import httpx
 
 DEFAULT_BASE_URL = "http://component"
+TRAILERS = "http.response.trailers"
 
 
 class SyncAsgiTransport(httpx.BaseTransport):
     def __init__(self, app: Any, on_close: Callable[[], None] | None = None) -> None:
         self._on_close = on_close
-        self._transport = httpx.ASGITransport(app=app)
+        self._app = app
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="kvredis-asgi-client", daemon=True
@@ -40,8 +43,22 @@ class SyncAsgiTransport(httpx.BaseTransport):
             stream=_AsyncBody(request.stream),  # type: ignore[arg-type]
             extensions=request.extensions,
         )
+        trailers: list[tuple[bytes, bytes]] = []
+
+        async def taking_trailers(scope: Any, receive: Any, send: Any) -> None:
+            extensions = {**(scope.get("extensions") or {}), TRAILERS: {}}
+
+            async def keep_trailers(message: Any) -> None:
+                if message["type"] == TRAILERS:
+                    trailers.extend(message.get("headers", ()))
+                else:
+                    await send(message)
+
+            await self._app({**scope, "extensions": extensions}, receive, keep_trailers)
+
+        transport = httpx.ASGITransport(app=taking_trailers)
         try:
-            answer = await self._transport.handle_async_request(forwarded)
+            answer = await transport.handle_async_request(forwarded)
         except AssertionError:
             # httpx's ASGITransport asserts the application completed its response; a real
             # server would have cut the connection instead.
@@ -50,7 +67,11 @@ class SyncAsgiTransport(httpx.BaseTransport):
             ) from None
         content = b"".join([chunk async for chunk in answer.stream])  # type: ignore[union-attr]
         return httpx.Response(
-            answer.status_code, headers=answer.headers, content=content, request=request
+            answer.status_code,
+            headers=answer.headers,
+            content=content,
+            request=request,
+            extensions={"trailers": httpx.Headers(trailers)},
         )
 
     def close(self) -> None:
