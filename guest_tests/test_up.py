@@ -79,7 +79,7 @@ def test_the_wadm_example_counts_in_redis_with_the_providers_keys(
     args = ("--redis-url", server.url, "--addr", "counter-app=127.0.0.1:0", EXAMPLE)
     with (
         up(*args, cwd=tmp_path) as (urls, log),
-        httpx.Client(base_url=urls["counter-app"]) as client,
+        httpx.Client(base_url=urls["counter-app"], timeout=60) as client,
     ):
         counts = [client.get("/hits").text for _ in range(3)]
         assert client.get("/visits?bucket=site").text == "1\n"
@@ -102,7 +102,7 @@ def test_two_components_are_served_at_once_each_on_its_links_redis(
     path.write_text(yaml.safe_dump(manifest))
     with (
         up("--bucket-layout", path, cwd=tmp_path, served=2) as (urls, _log),
-        httpx.Client() as client,
+        httpx.Client(timeout=60) as client,
     ):
         assert client.get(f"{urls['first']}/hits").text == "1\n"
         assert client.get(f"{urls['second']}/hits").text == "1\n"
@@ -226,7 +226,10 @@ def test_component_config_named_links_and_logging_reach_the_guest(
     path.write_text(yaml.safe_dump(application(greeter, provider_traits=[])))
     for db in (0, 1):
         valkey_server.client(db=db).flushdb()
-    with up(path, cwd=tmp_path) as (urls, log), httpx.Client(base_url=urls["greeter"]) as client:
+    with (
+        up(path, cwd=tmp_path) as (urls, log),
+        httpx.Client(base_url=urls["greeter"], timeout=60) as client,
+    ):
         assert client.get("/first").text == "hello"  # the component's config
         assert client.get("/second?link=cache").text == "hello"  # set-link-name("cache")
         log.until(lambda line: line == "INFO http: GET /second")  # wasi:logging
@@ -264,7 +267,7 @@ def test_a_watcher_link_tells_the_component_of_the_keys_it_watches(
         args = ("--redis-url", server.url, path)
         with (
             up(*args, cwd=tmp_path) as (urls, _log),
-            httpx.Client(base_url=urls["watcher"]) as client,
+            httpx.Client(base_url=urls["watcher"], timeout=60) as client,
         ):
 
             def journal_is(text: str) -> None:
