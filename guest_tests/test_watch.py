@@ -16,7 +16,7 @@ import redis
 import kvredis
 import servers
 from clikit import LineReader, error_line, finish, server_processes, start_kvredis, stop
-from kvredis.watch import Delivery, Outcome
+from kvredis.watch.dispatcher import Delivery, Outcome
 from support import run_kvredis
 
 pytest_plugins = ["pytester"]

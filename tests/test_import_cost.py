@@ -91,3 +91,31 @@ def test_star_import_gives_every_public_name() -> None:
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'Hots'"):
         _ = kvredis.Hots  # type: ignore[attr-defined]
+
+
+# What only some commands need: the manifest reader (`up`), the watcher's machinery
+# (`watch`), the HTTP host and its web server (`serve`), the cluster client.
+_COMMAND_ONLY = (
+    "yaml",
+    "kvredis.wadm",
+    "kvredis.watch.session",
+    "kvredis.serve.asgi",
+    "kvredis.adapters.wasi",
+    "kvredis.bindings.wasi_http",
+    "httpx",
+    "uvicorn",
+    "kvredis.backend.cluster",
+    "redis.cluster",
+)
+
+
+def test_the_parser_of_every_command_loads_what_one_command_needs_only_when_it_runs() -> None:
+    # A warm `kvredis run` pays for what building the parser imports.
+    probe = (
+        "import json, sys\nfrom kvredis.cli import entry\nentry.build_parser()\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.startswith({_COMMAND_ONLY!r}))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert json.loads(done.stdout) == []

@@ -5,8 +5,6 @@ links and watchers (issue 12 items 1 and 2), which must refuse rather than drop.
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -90,16 +88,3 @@ def test_a_malformed_watch_setting_fails_before_any_server_starts(tmp_path: Path
     with pytest.raises(ConfigError, match=r"^component c: watch: cannot read 'PUT@k'"):
         Deployment(plan, data_dir=tmp_path / "data").start()
     assert not (tmp_path / "data").exists()  # no embedded server was started
-
-
-def test_the_parser_of_every_command_loads_no_manifest_reader() -> None:
-    # `kvredis run` starts as fast as before `up` existed: YAML and the wadm package load
-    # only when `kvredis up` runs.
-    probe = (
-        "import sys\nfrom kvredis.cli import entry\nentry.build_parser()\n"
-        "print(sorted(m for m in sys.modules if m == 'yaml' or m.startswith('kvredis.wadm')))"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
-    )
-    assert done.stdout.strip() == "[]"

@@ -9,10 +9,10 @@ import pytest
 
 from kvredis.errors import ConfigError, GuestTrap
 from kvredis.layout import KeyLayout
-from kvredis.watch import Change, Delivery, Op, Outcome, WatchSpec, parse_watch_specs
-from kvredis.watch.dispatcher import Dispatcher
-from kvredis.watch.keys import KeyMap
+from kvredis.watch.dispatcher import Delivery, Dispatcher, Outcome
+from kvredis.watch.keys import Change, KeyMap
 from kvredis.watch.notifications import channels, missing_flags, needed_flags
+from kvredis.watch.specs import Op, WatchSpec, parse_watch_specs
 
 
 def test_specs_name_an_operation_a_bucket_and_a_key_pattern() -> None:

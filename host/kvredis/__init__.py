@@ -72,7 +72,9 @@ if TYPE_CHECKING:
     from kvredis.wadm.plan import Plan, PlanError, plan_manifest
     from kvredis.wasmcloud.config import read_config_file
     from kvredis.wasmcloud.log_sink import DEFAULT_LOG_LEVEL, LOG_LEVELS
-    from kvredis.watch import Delivery, Watch, parse_watch_specs
+    from kvredis.watch.dispatcher import Delivery
+    from kvredis.watch.session import Watch
+    from kvredis.watch.specs import parse_watch_specs
 
 __version__ = "0.1.0"
 
@@ -108,9 +110,9 @@ _LAZY = {
     "read_config_file": "kvredis.wasmcloud.config",
     "DEFAULT_LOG_LEVEL": "kvredis.wasmcloud.log_sink",
     "LOG_LEVELS": "kvredis.wasmcloud.log_sink",
-    "Delivery": "kvredis.watch",
-    "Watch": "kvredis.watch",
-    "parse_watch_specs": "kvredis.watch",
+    "Delivery": "kvredis.watch.dispatcher",
+    "Watch": "kvredis.watch.session",
+    "parse_watch_specs": "kvredis.watch.specs",
     "Deployment": "kvredis.wadm.deploy",
     "GuestOptions": "kvredis.wadm.deploy",
     "read_manifest": "kvredis.wadm.manifest",

@@ -44,7 +44,8 @@ if TYPE_CHECKING:
     import httpx
 
     from kvredis.serve.asgi import AsgiApp
-    from kvredis.watch import Delivery, Watch
+    from kvredis.watch.dispatcher import Delivery
+    from kvredis.watch.session import Watch
 
 DEFAULT_KEY_PREFIX = DEFAULT_TEMPLATE
 # A guest call may run this long at most: beyond it a deadline is no deadline, and the epoch
@@ -468,7 +469,7 @@ class Component:
         kvredis set it. `env` and `dirs` are the guest's, as for `run`; `report` is given
         each `Delivery` (by default a log line). A Redis Cluster is refused (`ConfigError`).
         """
-        from kvredis.watch import start_watch  # noqa: PLC0415 - only watchers need it
+        from kvredis.watch.session import start_watch  # noqa: PLC0415 - only watchers need it
 
         options: dict[str, Any] = {} if report is None else {"report": report}
         return start_watch(

@@ -5,22 +5,8 @@ notifications.
 the host's layout, `notifications` checks the server's setting, `subscriber` listens on a
 connection of its own, `dispatcher` hands changes to the guest one at a time, `guest` holds
 its instance, and `session` ties them together as a `Watch` (`Component.watch`).
+
+Import from the modules: the package imports nothing itself, so that the parser of
+`kvredis watch` (which needs `specs` alone) loads neither the guest's WASI nor the Redis
+client.
 """
-
-from kvredis.watch.dispatcher import Delivery, Outcome
-from kvredis.watch.keys import Change
-from kvredis.watch.notifications import NotificationsOff
-from kvredis.watch.session import Watch, start_watch
-from kvredis.watch.specs import Op, WatchSpec, parse_watch_specs
-
-__all__ = [
-    "Change",
-    "Delivery",
-    "NotificationsOff",
-    "Op",
-    "Outcome",
-    "Watch",
-    "WatchSpec",
-    "parse_watch_specs",
-    "start_watch",
-]
