@@ -38,6 +38,16 @@ def serving(*args: str | Path, cwd: Path) -> Iterator[tuple[str, LineReader]]:
     assert process.returncode == 0, log.seen
 
 
+def concurrent_gets(url: str, path: str, count: int) -> list[httpx.Response]:
+    """`count` GETs of `path`, 50 at a time over keep-alive connections."""
+    limits = httpx.Limits(max_connections=50)
+    with (
+        httpx.Client(base_url=url, limits=limits, timeout=60) as client,
+        ThreadPoolExecutor(50) as pool,
+    ):
+        return list(pool.map(lambda _: client.get(path), range(count)))
+
+
 def duplex_post(url: str, path: str, pieces: Iterator[bytes], length: int) -> tuple[int, bytes]:
     """POST a body while reading the answer at the same time, as an echo needs: a client
     that writes the whole body first would wait on a server that waits on it."""
@@ -111,12 +121,7 @@ def test_200_concurrent_requests_through_the_server_count_exactly(
 ) -> None:
     wasm = app_guest("http-counter")
     with serving("--redis-url", server.url, wasm, cwd=tmp_path) as (url, _log):
-        limits = httpx.Limits(max_connections=50)
-        with (
-            httpx.Client(base_url=url, limits=limits, timeout=60) as client,
-            ThreadPoolExecutor(50) as pool,
-        ):
-            answers = list(pool.map(lambda _: client.get("/crowd"), range(200)))
+        answers = concurrent_gets(url, "/crowd", 200)
     assert sorted(int(a.text) for a in answers) == list(range(1, 201))
     assert db.get(b"counter:crowd") == b"200"
 
