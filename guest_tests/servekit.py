@@ -12,6 +12,7 @@ from pathlib import Path
 
 import kvredis
 from kvredis.runtime.cache import load_component
+from kvredis.runtime.engine import EngineKind
 from kvredis.runtime.http_handler import GuestSettings, HttpHandler, RequestHead
 from kvredis.runtime.inspect import describe
 
@@ -20,11 +21,9 @@ def handler_for(
     path: Path, host: kvredis.Host, settings: GuestSettings | None = None
 ) -> HttpHandler:
     settings = settings or GuestSettings()
-    interruptible = settings.timeout_s is not None
-    component = load_component(path, interruptible=interruptible)
-    return HttpHandler(
-        component, describe(component, interruptible), host.core, settings, path.name
-    )
+    kind = EngineKind.of(settings.timeout_s, settings.max_memory_bytes)
+    component = load_component(path, kind=kind)
+    return HttpHandler(component, describe(component, kind), host.core, settings, path.name)
 
 
 @dataclass

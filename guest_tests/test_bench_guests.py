@@ -4,7 +4,6 @@ so the table times real work."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -21,8 +20,6 @@ VALUE = b"v" * 64
 
 
 def _built(toolchain: str, world: str, build_dir: Path) -> Path:
-    if toolchain == "js" and (shutil.which("npm") is None or shutil.which("node") is None):
-        pytest.skip("the componentize-js guest needs Node.js and npm")
     return bench_guests.build(BenchGuest(toolchain, world), build_dir / "bench")
 
 

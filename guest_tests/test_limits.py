@@ -64,14 +64,14 @@ def test_timeout_stops_an_endless_loop(tmp_path: Path, limits: Path) -> None:
 def test_max_memory_stops_a_guest_over_it(tmp_path: Path, limits: Path) -> None:
     done = _run_on_embedded(tmp_path, "--max-memory", "64M", "--invoke", "hog(200)", limits)
     assert done.returncode == 1, done.stderr
-    assert "out of memory in hog: it reached the memory limit of 64 MiB" in done.stderr
+    assert "limits.wasm: stopped: memory limit 64 MiB reached (in hog: " in done.stderr
     assert done.stdout == ""
 
 
 def test_max_memory_below_the_guest_s_own_size(tmp_path: Path, limits: Path) -> None:
     done = _run_on_embedded(tmp_path, "--max-memory", "1M", "--invoke", "hog(1)", limits)
     assert done.returncode == 1, done.stderr
-    assert "out of memory in instantiating: it reached the memory limit of 1 MiB" in done.stderr
+    assert "stopped: memory limit 1 MiB reached (in instantiating: " in done.stderr
 
 
 @pytest.mark.parametrize(("size", "mebibytes"), [("64M", 8), ("1G", 100), ("100m", 20)])
@@ -130,7 +130,7 @@ def test_api_max_memory_and_the_next_call(
 ) -> None:
     with kvredis.Host(server.url, max_memory=max_memory) as host:
         component = host.load(limits)
-        with pytest.raises(kvredis.GuestOutOfMemory, match="memory limit of 64 MiB"):
+        with pytest.raises(kvredis.GuestOutOfMemory, match="memory limit 64 MiB reached"):
             component.call("hog", 200)
         assert component.call("hog", 8) == 8
 

@@ -49,6 +49,16 @@ def serving(*args: str | Path, cwd: Path) -> Iterator[tuple[str, LineReader]]:
         yield url, log
 
 
+def concurrent_gets(url: str, path: str, count: int) -> list[httpx.Response]:
+    """`count` GETs of `path`, 50 at a time over keep-alive connections."""
+    limits = httpx.Limits(max_connections=50)
+    with (
+        httpx.Client(base_url=url, limits=limits, timeout=60) as client,
+        ThreadPoolExecutor(50) as pool,
+    ):
+        return list(pool.map(lambda _: client.get(path), range(count)))
+
+
 def duplex_post(url: str, path: str, pieces: Iterator[bytes], length: int) -> tuple[int, bytes]:
     """POST a body while reading the answer at the same time, as an echo needs: a client
     that writes the whole body first would wait on a server that waits on it."""
@@ -84,12 +94,7 @@ def _dechunk(data: bytes) -> bytes:
 
 def crowd_counts(url: str) -> list[int]:
     """GET /crowd 200 times over 50 connections at once: the counts answered."""
-    limits = httpx.Limits(max_connections=50)
-    with (
-        httpx.Client(base_url=url, limits=limits, timeout=60) as client,
-        ThreadPoolExecutor(50) as pool,
-    ):
-        return [int(a.text) for a in pool.map(lambda _: client.get("/crowd"), range(200))]
+    return [int(answer.text) for answer in concurrent_gets(url, "/crowd", 200)]
 
 
 def refusal(cwd: Path, *args: str | Path) -> str:

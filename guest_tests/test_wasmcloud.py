@@ -207,8 +207,8 @@ def test_shared_linker_serves_them_with_either_wasi(
     """The linker `kvredis serve` uses defines them with kvredis's own WASI (HTTP components)
     and with wasmtime's, per store: config, links and log lines of each instance's own."""
     component = kvredis.load(wasmcloud_wasm)
-    linker = SharedLinker(engine(False), kvredis_wasi=kvredis_wasi)
-    store = Store(engine(False))
+    linker = SharedLinker(engine(), kvredis_wasi=kvredis_wasi)
+    store = Store(engine())
     if not kvredis_wasi:
         store.set_wasi(WasiConfig())
     core = kvredis.host.core

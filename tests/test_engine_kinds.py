@@ -12,7 +12,7 @@ from wasmtime.component import Linker
 from kvredis import GuestTimeout, Host
 from kvredis.backend.null import NullBackend
 from kvredis.runtime.cache import artifact_name, cache_key
-from kvredis.runtime.engine import engine
+from kvredis.runtime.engine import EngineKind, engine
 from kvredis.runtime.instance import Limits
 
 # `seven` returns 7; `spin` never returns.
@@ -34,7 +34,7 @@ def component(tmp_path: Path) -> Path:
 
 def _seven(interruptible: bool) -> int:
     """Call `seven` in a fresh store of that engine, whose epoch deadline was never set."""
-    eng = engine(interruptible)
+    eng = engine(EngineKind(interruptible=interruptible))
     store = wasmtime.Store(eng)
     instance = Linker(eng).instantiate(store, wasmtime.component.Component(eng, WAT))
     func = instance.get_func(store, "seven")
@@ -61,7 +61,7 @@ def test_a_host_without_a_timeout_compiles_for_the_plain_engine_only(
         with pytest.raises(GuestTimeout):
             loaded.instantiate(limits=Limits(timeout_s=0.3)).call("spin")
     assert sorted(p.name for p in cache.iterdir()) == sorted(
-        artifact_name(cache_key(data, interruptible)) for interruptible in (False, True)
+        artifact_name(cache_key(data, EngineKind(interruptible))) for interruptible in (False, True)
     )
 
 
@@ -71,5 +71,5 @@ def test_a_host_with_a_timeout_runs_its_guests_on_the_interruptible_engine(
     with Host(backend=NullBackend(), timeout=0.3) as host, pytest.raises(GuestTimeout):
         host.load(component).call("spin")
     assert [p.name for p in cache.iterdir()] == [
-        artifact_name(cache_key(component.read_bytes(), interruptible=True))
+        artifact_name(cache_key(component.read_bytes(), EngineKind(interruptible=True)))
     ]

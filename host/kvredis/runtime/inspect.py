@@ -11,7 +11,7 @@ from kvredis.adapters import LINKERS
 from kvredis.bindings import MODULES as KEYVALUE_MODULES
 from kvredis.bindings import WASMCLOUD_MODULES, wasi
 from kvredis.errors import ExportNotFound
-from kvredis.runtime.engine import engine
+from kvredis.runtime.engine import PLAIN, EngineKind, engine
 from kvredis.runtime.values import type_name
 
 CLI_RUN = "wasi:cli/run"
@@ -129,9 +129,9 @@ class ComponentInfo:
         return None
 
 
-def describe(component: Component, interruptible: bool = False) -> ComponentInfo:
-    """What `component`, compiled for `engine(interruptible)`, imports and exports."""
-    eng = engine(interruptible)
+def describe(component: Component, kind: EngineKind = PLAIN) -> ComponentInfo:
+    """What `component`, compiled for `engine(kind)`, imports and exports."""
+    eng = engine(kind)
     ctype = component.type
     imports = sorted(ctype.imports(eng))
     export_items = ctype.exports(eng)

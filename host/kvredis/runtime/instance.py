@@ -27,9 +27,10 @@ from kvredis.errors import (
     KvredisError,
 )
 from kvredis.runtime import values
-from kvredis.runtime.engine import deadline_ticks, engine
+from kvredis.runtime.engine import EngineKind, deadline_ticks, engine
 from kvredis.runtime.faults import host_resource_error, size_text, summarize
 from kvredis.runtime.inspect import ComponentInfo, find_export, public_names
+from kvredis.runtime.memory_creator import MemoryBudget, charged_to, stopped_by_limit
 from kvredis.runtime.stdio import StderrTap, StdinPump
 from kvredis.wasmcloud.log_sink import Write, write_to_stderr
 from kvredis.wasmcloud.services import HostServices
@@ -51,9 +52,9 @@ class Limits:
             raise ValueError("max_memory must be above zero")
 
     @property
-    def interruptible(self) -> bool:
-        """Whether the guest runs on the engine with epoch interruption (`engine`)."""
-        return self.timeout_s is not None
+    def engine_kind(self) -> EngineKind:
+        """The engine the guest runs on (`engine`)."""
+        return EngineKind.of(self.timeout_s, self.max_memory_bytes)
 
 
 @dataclass(frozen=True)
@@ -128,13 +129,14 @@ class Instance:
         self.label = label
         self._limits = limits
         # `component` was compiled for this engine (`Component.compiled_for` in host.py).
-        eng = engine(limits.interruptible)
+        eng = engine(limits.engine_kind)
         self.store = Store(eng)
         self._tap: StderrTap | None = None
         self._stdin: StdinPump | None = None
+        self._budget: MemoryBudget | None = None
         try:
             if limits.max_memory_bytes is not None:
-                self.store.set_limits(memory_size=limits.max_memory_bytes)
+                self._budget = MemoryBudget(limits.max_memory_bytes)
             if limits.max_memory_bytes is not None or (
                 wasi.stderr_path is not None and _imports_logging(info)
             ):
@@ -163,11 +165,11 @@ class Instance:
             add_wasmcloud_to_linker(root, OneScope(WasmcloudScope(services, write_log, links)))
         self._linker = linker  # keeps the host callbacks alive as long as the instance
         try:
-            with self._deadline():
+            with self._deadline(), charged_to(self._budget):
                 self._instance = linker.instantiate(self.store, component)
             self._raise_if_stdin_was_cut("instantiating")
         except ExitTrap as exit_trap:
-            raise GuestTrap(
+            raise stopped_by_limit(label, self._budget, "instantiating") or GuestTrap(
                 f"{label}: exited with status {exit_trap.code} while starting"
             ) from None
         except WasmtimeError as exc:
@@ -238,9 +240,13 @@ class Instance:
         except _Exit as done:
             return done.code
         # run returns result<_, _>: wasmtime-py gives None for ok and a tagged Variant for err.
-        if result is None:
+        if result is None or getattr(result, "tag", "ok") == "ok":
             return 0
-        return 0 if getattr(result, "tag", "ok") == "ok" else 1
+        # A guest refused memory may report it as a plain err (StarlingMonkey does).
+        oom = stopped_by_limit(self.label, self._budget, f"{export}#run")
+        if oom is not None:
+            raise oom
+        return 1
 
     def _invoke(self, func: Func, args: list[Any], name: str) -> Any:
         if self.broken:
@@ -260,6 +266,10 @@ class Instance:
                     tap.drain()
                 self.broken = True
                 self._raise_if_stdin_was_cut(name)
+                # A guest whose allocator gives up may exit quietly (StarlingMonkey does).
+                oom = stopped_by_limit(self.label, self._budget, name)
+                if oom is not None:
+                    raise oom from None
                 raise _Exit(exit_trap.code) from None
             except WasmtimeError as exc:
                 self.broken = True
@@ -286,6 +296,11 @@ class Instance:
         short_of = host_resource_error(message, self.label, during)
         if short_of is not None:
             return short_of
+        oom = stopped_by_limit(self.label, self._budget, during)
+        if oom is not None:
+            if self._tap is not None:
+                self._tap.drain()  # the guest's last words reach stderr before the host's
+            return oom
         summary = summarize(message)
         limit = self._limits.max_memory_bytes
         if limit is not None and self._hit_memory_limit(message):

@@ -20,11 +20,12 @@ from kvredis.adapters.draft2 import Draft2Bucket
 from kvredis.bindings import keyvalue_draft, keyvalue_draft2
 from kvredis.core import KeyValueCore
 from kvredis.errors import ComponentLoadError, GuestTimeout, GuestTrap, KvredisError
-from kvredis.runtime.engine import deadline_ticks, engine
+from kvredis.runtime.engine import EngineKind, deadline_ticks, engine
 from kvredis.runtime.faults import summarize
 from kvredis.runtime.http_handler import GuestSettings
 from kvredis.runtime.inspect import ComponentInfo
 from kvredis.runtime.linking import StoreState, linker_for
+from kvredis.runtime.memory_creator import MemoryBudget, charged_to, stopped_by_limit
 from kvredis.wasi.cli import Stdio
 from kvredis.wasi.context import WasiContext
 from kvredis.wasi.io.poll import Waker
@@ -84,8 +85,10 @@ class WatcherGuest:
         self._services = services
         self._settings = settings
         self.label = label
-        self.interruptible = settings.timeout_s is not None
-        self._linker = linker_for(engine(self.interruptible), info)
+        self._kind = EngineKind.of(settings.timeout_s, settings.max_memory_bytes)
+        self.interruptible = self._kind.interruptible
+        self._linker = linker_for(engine(self._kind), info)
+        self._budget: MemoryBudget | None = None
         self._client: Any = None
         self._live: tuple[Store, StoreState, Any] | None = None
 
@@ -111,9 +114,9 @@ class WatcherGuest:
 
     def _instantiate(self) -> tuple[Store, StoreState, Any]:
         settings = self._settings
-        store = Store(engine(self.interruptible))
+        store = Store(engine(self._kind))
         if settings.max_memory_bytes is not None:
-            store.set_limits(memory_size=settings.max_memory_bytes)
+            self._budget = MemoryBudget(settings.max_memory_bytes)
         context = None
         if self._linker.kvredis_wasi:
             context = self._wasi_context()
@@ -126,7 +129,8 @@ class WatcherGuest:
         state = self._linker.attach(store, self._core, context, self._client, self._services)
         self._arm(store)
         try:
-            instance = self._linker.linker.instantiate(store, self._component)
+            with charged_to(self._budget):
+                instance = self._linker.linker.instantiate(store, self._component)
             exports = self._version.bindings.WatcherExports(
                 instance, store, state.keyvalue[self._version.bindings.PACKAGE]
             )
@@ -169,6 +173,9 @@ class WatcherGuest:
     def _classify(self, exc: WasmtimeError, change: Change) -> KvredisError:
         message = str(exc)
         during = "on-set" if change.op is Op.SET else "on-delete"
+        out_of_memory = stopped_by_limit(self.label, self._budget, during)
+        if out_of_memory is not None:
+            return out_of_memory
         if self.interruptible and "wasm trap: interrupt" in message:
             return GuestTimeout(
                 f"{self.label}: timed out after {self._settings.timeout_s:g} s in {during}"
