@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,6 +14,13 @@ import guests
 import servers
 from kvredis.conformance import guest_path
 from support import run_kvredis
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A suite started as a shell's background job (`make test &`) inherits SIGINT ignored,
+    and so would every kvredis it starts: the tests of Ctrl-C need what a terminal gives."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
