@@ -81,6 +81,19 @@ class GuestSettings:
     stdout: Sink | None = None
     stderr: Sink | None = None
 
+    def wasi_context(self) -> WasiContext:
+        """A fresh WASI context for one instance (kvredis's own WASI)."""
+        waker = Waker()
+        return WasiContext.create(
+            arguments=self.arguments,
+            variables=self.variables,
+            preopens=self.preopens,
+            stdio=Stdio.from_bytes(
+                waker, stdout=self.stdout or _discard, stderr=self.stderr or _discard
+            ),
+            waker=waker,
+        )
+
 
 class NoResponse(GuestTrap):
     """The guest's `handle` returned without setting a response."""
@@ -159,17 +172,7 @@ class Exchange:
 
     def __init__(self, handler: HttpHandler, head: RequestHead) -> None:
         self._handler = handler
-        settings = handler.settings
-        waker = Waker()
-        self.context = WasiContext.create(
-            arguments=settings.arguments,
-            variables=settings.variables,
-            preopens=settings.preopens,
-            stdio=Stdio.from_bytes(
-                waker, stdout=settings.stdout or _discard, stderr=settings.stderr or _discard
-            ),
-            waker=waker,
-        )
+        self.context = handler.settings.wasi_context()
         self.request_body = IncomingBody(self.context.waker)
         self.request = IncomingRequest(
             method=head.method,

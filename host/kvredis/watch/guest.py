@@ -26,9 +26,6 @@ from kvredis.runtime.http_handler import GuestSettings
 from kvredis.runtime.inspect import ComponentInfo
 from kvredis.runtime.linking import StoreState, linker_for
 from kvredis.runtime.memory_creator import MemoryBudget, charged_to, stopped_by_limit
-from kvredis.wasi.cli import Stdio
-from kvredis.wasi.context import WasiContext
-from kvredis.wasi.io.poll import Waker
 from kvredis.wasmcloud.services import HostServices
 from kvredis.watch.keys import Change
 from kvredis.watch.specs import Op
@@ -119,7 +116,7 @@ class WatcherGuest:
             self._budget = MemoryBudget(settings.max_memory_bytes)
         context = None
         if self._linker.kvredis_wasi:
-            context = self._wasi_context()
+            context = settings.wasi_context()
             if self._client is None:
                 from kvredis.wasi.http.client import HttpClient  # noqa: PLC0415 - httpx on demand
 
@@ -141,20 +138,6 @@ class WatcherGuest:
             ) from None
         self._live = (store, state, exports)
         return self._live
-
-    def _wasi_context(self) -> WasiContext:
-        settings = self._settings
-        waker = Waker()
-        stdio = Stdio.from_bytes(
-            waker, stdout=settings.stdout or _discard, stderr=settings.stderr or _discard
-        )
-        return WasiContext.create(
-            arguments=settings.arguments,
-            variables=settings.variables,
-            preopens=settings.preopens,
-            stdio=stdio,
-            waker=waker,
-        )
 
     def _wasi_config(self) -> WasiConfig:
         """wasmtime's WASI: the same arguments, environment and directories; output on the
@@ -193,7 +176,3 @@ class WatcherGuest:
         if self._client is not None:
             self._client.close()
             self._client = None
-
-
-def _discard(_data: bytes) -> None:
-    """Output nobody reads."""
