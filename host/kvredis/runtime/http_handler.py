@@ -81,6 +81,11 @@ class GuestSettings:
     stdout: Sink | None = None
     stderr: Sink | None = None
 
+    @property
+    def engine_kind(self) -> EngineKind:
+        """The engine an instance with these limits runs on."""
+        return EngineKind.of(self.timeout_s, self.max_memory_bytes)
+
     def wasi_context(self) -> WasiContext:
         """A fresh WASI context for one instance (kvredis's own WASI)."""
         waker = Waker()
@@ -139,7 +144,7 @@ class HttpHandler:
         self.export = incoming_handler_export(self.info)
         # A guest runs on the engine of its limits; `component` must have been compiled for
         # the same kind (`load_component(..., kind=...)`).
-        self.kind = EngineKind.of(self.settings.timeout_s, self.settings.max_memory_bytes)
+        self.kind = self.settings.engine_kind
         self.linker = linker_for(engine(self.kind), self.info)
         from kvredis.wasi.http.client import HttpClient  # noqa: PLC0415 - httpx on demand
 

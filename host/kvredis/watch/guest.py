@@ -20,7 +20,7 @@ from kvredis.adapters.draft2 import Draft2Bucket
 from kvredis.bindings import keyvalue_draft, keyvalue_draft2
 from kvredis.core import KeyValueCore
 from kvredis.errors import ComponentLoadError, GuestTimeout, GuestTrap, KvredisError
-from kvredis.runtime.engine import EngineKind, deadline_ticks, engine
+from kvredis.runtime.engine import deadline_ticks, engine
 from kvredis.runtime.faults import summarize
 from kvredis.runtime.http_handler import GuestSettings
 from kvredis.runtime.inspect import ComponentInfo
@@ -82,7 +82,7 @@ class WatcherGuest:
         self._services = services
         self._settings = settings
         self.label = label
-        self._kind = EngineKind.of(settings.timeout_s, settings.max_memory_bytes)
+        self._kind = settings.engine_kind
         self.interruptible = self._kind.interruptible
         self._linker = linker_for(engine(self._kind), info)
         self._budget: MemoryBudget | None = None
