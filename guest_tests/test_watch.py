@@ -117,6 +117,28 @@ def test_exactly_the_watched_sets_and_dels_reach_the_guest_in_order(
     assert db.get(key(BUCKET, "seen:k9")) == b"draft2 delete"
 
 
+def test_a_watcher_of_0_2_0_draft_alone_is_told_through_that_version(
+    host: kvredis.Host,
+    notifying: servers.ServerProcess,
+    app_guest: Callable[[str], Path],
+) -> None:
+    # wasmCloud's keyvalue-redis provider calls 0.2.0-draft; the guest exports nothing else.
+    db = notifying.client()
+    component = host.load(app_guest("watcher-draft"))
+    key = host.key_for
+    db.set(key(BUCKET, "k2"), b"old")
+    with component.watch(["SET@w/k*", "DEL@w/k*"]) as watch:
+        db.set(key(BUCKET, "k1"), b"one")
+        db.delete(key(BUCKET, "k2"))
+        deliveries = settle(watch, host, db, "kend")
+    assert summary(deliveries) == [
+        "SET w/k1 delivered",
+        "DEL w/k2 delivered",
+        "SET w/kend delivered",
+    ]
+    assert journal(host, db) == ["SET k1 one", "DEL k2", "SET kend end"]
+
+
 def test_glob_patterns_and_only_the_watched_operation(
     host: kvredis.Host, notifying: servers.ServerProcess, watcher_wasm: Path
 ) -> None:
