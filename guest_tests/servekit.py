@@ -12,8 +12,12 @@ from pathlib import Path
 
 import kvredis
 from kvredis.runtime.cache import load_component
-from kvredis.runtime.engine import EngineKind
-from kvredis.runtime.http_handler import GuestSettings, HttpHandler, RequestHead
+from kvredis.runtime.http_handler import (
+    GuestSettings,
+    HttpHandler,
+    RequestHead,
+    handler_engine_kind,
+)
 from kvredis.runtime.inspect import describe
 
 
@@ -21,7 +25,7 @@ def handler_for(
     path: Path, host: kvredis.Host, settings: GuestSettings | None = None
 ) -> HttpHandler:
     settings = settings or GuestSettings()
-    kind = EngineKind.of(settings.timeout_s, settings.max_memory_bytes)
+    kind = handler_engine_kind(settings)
     component = load_component(path, kind=kind)
     return HttpHandler(component, describe(component, kind), host.core, settings, path.name)
 

@@ -82,6 +82,29 @@ def test_traps_timeouts_and_missing_responses_answer_500_or_504_and_serving_goes
     assert all("Traceback" not in m for m in messages)
 
 
+def test_pooled_instances_each_start_from_the_components_own_memory(
+    faults: httpx.Client,
+) -> None:
+    """Served instances come from a pool whose memory slots are reused between requests;
+    every request still sees the module state the component was built with, after a trap
+    and with requests at once too."""
+    assert [faults.get("/seen").text for _ in range(5)] == ["1\n"] * 5
+    assert faults.get("/seen?trap=1").status_code == 500
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: faults.get("/seen").text, range(40)))
+    assert answers == ["1\n"] * 40
+
+
+def test_concurrency_beyond_the_instance_pool_is_refused(
+    app_guest: Callable[[str], Path], host: kvredis.Host
+) -> None:
+    component = host.load(app_guest("http-faults"))
+    with pytest.raises(kvredis.ConfigError, match=f"from 1 to {kvredis.MAX_CONCURRENCY}"):
+        component.asgi(concurrency=kvredis.MAX_CONCURRENCY + 1)
+    app = component.asgi(concurrency=kvredis.MAX_CONCURRENCY)
+    app.close()
+
+
 def test_a_body_over_the_limit_gets_413(
     app_guest: Callable[[str], Path], host: kvredis.Host
 ) -> None:

@@ -350,6 +350,15 @@ def test_a_bad_addr_is_a_usage_error(addr: str, cli_wasm: Path, tmp_path: Path) 
     assert f"--addr {addr}: expected HOST:PORT" in refusal(tmp_path, "--addr", addr, cli_wasm)
 
 
+@pytest.mark.parametrize("count", ["0", "501"])
+def test_a_concurrency_outside_the_instance_pool_is_a_usage_error(
+    count: str, cli_wasm: Path, tmp_path: Path
+) -> None:
+    line = refusal(tmp_path, "--concurrency", count, cli_wasm)
+    assert "--concurrency" in line
+    assert "expected a number" in line
+
+
 def test_inspect_says_serve_serves_an_http_component(app_guest: Callable[[str], Path]) -> None:
     done = run_kvredis("inspect", app_guest("http-counter"))
     assert done.returncode == 0, done.stderr

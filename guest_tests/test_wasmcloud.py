@@ -217,7 +217,9 @@ def test_shared_linker_serves_them_with_either_wasi(
     wasi = WasiContext.create(arguments=["app", "alias/b/z=3"]) if kvredis_wasi else None
     state = linker.attach(store, core, wasi, HttpClient(), services, logged.append)
     try:
-        instance = linker.linker.instantiate(store, component.compiled_for(kvredis.host.limits))
+        instance = linker.linker.instantiate(
+            store, component.compiled_for(kvredis.host.limits.engine_kind)
+        )
         run_index = instance.get_export_index(store, "wasi:cli/run@0.2.0")
         func = instance.get_func(store, instance.get_export_index(store, "run", run_index))
         assert func is not None

@@ -198,7 +198,7 @@ def breakdown(wasm: Path, work: Path, n: int) -> dict[str, float]:
             b"".join(body)
 
         def instantiate() -> None:
-            store = Store(engine())
+            store = Store(engine(handler.kind))
             store.set_epoch_deadline(deadline_ticks(None))
             state = handler.linker.attach(store, host.core, WasiContext.create(), handler.client)
             handler.linker.linker.instantiate(store, handler.component)

@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 import yaml
 
-from kvredis import DEFAULT_KEY_PREFIX, ConfigError, PlanError, plan_manifest, read_manifest
+from kvredis import (
+    DEFAULT_KEY_PREFIX,
+    MAX_CONCURRENCY,
+    ConfigError,
+    PlanError,
+    plan_manifest,
+    read_manifest,
+)
 from kvredis.wadm.manifest import ManifestError
 from kvredis.wadm.plan import Plan
 
@@ -153,6 +160,8 @@ def test_addr_replaces_the_manifest_address(tmp_path: Path) -> None:
     [
         ({"type": "spreadscaler", "properties": {"replicas": 4}}, 4),
         ({"type": "daemonscaler", "properties": {"instances": 3}}, 3),
+        # More than one process's instance pool runs at once: as many as it does.
+        ({"type": "spreadscaler", "properties": {"instances": 5000}}, MAX_CONCURRENCY),
         (None, None),
     ],
 )

@@ -64,7 +64,7 @@ if TYPE_CHECKING:
     from kvredis.runtime.values import parse_invoke, to_json
     from kvredis.serve.asgi import AsgiApp
     from kvredis.serve.client import asgi_client
-    from kvredis.serve.defaults import default_concurrency
+    from kvredis.serve.defaults import MAX_CONCURRENCY, default_concurrency
     from kvredis.serve.factory import asgi_app, http_handler
     from kvredis.serve.workers import run_workers
     from kvredis.wadm.deploy import Deployment, GuestOptions
@@ -104,6 +104,7 @@ _LAZY = {
     "HttpHandler": "kvredis.runtime.http_handler",
     "AsgiApp": "kvredis.serve.asgi",
     "default_concurrency": "kvredis.serve.defaults",
+    "MAX_CONCURRENCY": "kvredis.serve.defaults",
     "asgi_client": "kvredis.serve.client",
     "asgi_app": "kvredis.serve.factory",
     "http_handler": "kvredis.serve.factory",
@@ -141,6 +142,7 @@ __all__ = [
     "DEFAULT_KEY_PREFIX",
     "DEFAULT_LOG_LEVEL",
     "LOG_LEVELS",
+    "MAX_CONCURRENCY",
     "AsgiApp",
     "Component",
     "ComponentError",

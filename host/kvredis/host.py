@@ -492,9 +492,8 @@ class Component:
         """The same compiled component with state of its own (no instance shared)."""
         return Component(self.host, self._compiled, self.info, self.path)
 
-    def compiled_for(self, limits: Limits) -> Any:
-        """The compiled component for the engine `limits` need, compiled on first use."""
-        kind = limits.engine_kind
+    def compiled_for(self, kind: EngineKind) -> Any:
+        """The compiled component for `engine(kind)`, compiled on first use."""
         found = self._compiled.get(kind)
         if found is None:
             found = self._compiled[kind] = load_component(self.path, kind=kind)
@@ -506,7 +505,7 @@ class Component:
         """A fresh, independent instance (one per thread when calling from several)."""
         limits = limits or self.host.limits
         return Instance(
-            self.compiled_for(limits),
+            self.compiled_for(limits.engine_kind),
             self.info,
             self.host.core,
             wasi or WasiOptions(program=self.name),

@@ -6,6 +6,8 @@
 - /drip?n=N&ms=M sets the head, then writes line i of N every M ms, flushing each;
 - POST /size reads the whole body, then answers how many bytes it had;
 - /hog allocates 1 MiB blocks and keeps them until memory runs out;
+- /seen adds to a module-level list and answers its length (1 in a fresh instance);
+  /seen?trap=1 adds, then traps;
 - anything else answers 200 "ok".
 """
 
@@ -36,6 +38,10 @@ def size(request, response_out):
     respond(response_out, 200, f"{total}\n")
 
 
+# Module state: each request's instance must start without what earlier ones added.
+SEEN = []
+
+
 class IncomingHandler(exports.IncomingHandler):
     def handle(self, request, response_out):
         target = urlsplit(request.path_with_query() or "/")
@@ -54,6 +60,12 @@ class IncomingHandler(exports.IncomingHandler):
             held = []
             while True:
                 held.append(bytearray(1 << 20))
+        if target.path == "/seen":
+            SEEN.append(bytearray(1 << 16))
+            if "trap" in query:
+                raise RuntimeError("trapped after adding")
+            respond(response_out, 200, f"{len(SEEN)}\n")
+            return
         if target.path == "/silent":
             return
         if target.path == "/drip":

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import kvredis
 from kvredis import (
+    MAX_CONCURRENCY,
     Component,
     ComponentLoadError,
     ConfigError,
@@ -78,10 +79,10 @@ def add_parser(commands: options.Commands) -> None:
     http.add_argument(
         "--concurrency",
         metavar="N",
-        type=_positive,
+        type=_concurrency,
         default=default_concurrency(),
-        help="guests running at once; more requests wait their turn (default: 2 per core, "
-        "%(default)s here)",
+        help=f"guests running at once, at most {MAX_CONCURRENCY}; more requests wait their "
+        "turn (default: 2 per core, %(default)s here)",
     )
     http.add_argument(
         "--max-body-size",
@@ -105,6 +106,13 @@ def _positive(text: str) -> int:
     value = options.whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError("expected a number >= 1")
+    return value
+
+
+def _concurrency(text: str) -> int:
+    value = _positive(text)
+    if value > MAX_CONCURRENCY:
+        raise argparse.ArgumentTypeError(f"expected a number from 1 to {MAX_CONCURRENCY}")
     return value
 
 

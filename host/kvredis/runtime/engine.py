@@ -4,12 +4,12 @@ out (compiled components are cached by `cache`)."""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from wasmtime import Config, Engine
 
 from kvredis.canon.allocator import keep_large_blocks
-from kvredis.runtime import memory_creator
+from kvredis.runtime import instance_pool, memory_creator
 
 EPOCH_TICK_S = 0.01
 NO_DEADLINE = 2**62  # epoch ticks: a store without a timeout never reaches it
@@ -17,18 +17,26 @@ NO_DEADLINE = 2**62  # epoch ticks: a store without a timeout never reaches it
 
 @dataclass(frozen=True)
 class EngineKind:
-    """What an engine's stores may be limited by. `interruptible`: epoch interruption (a
-    timeout); `memory_limited`: linear memories from kvredis's creator, which sees a growth
-    the limit refuses (`memory_creator`). Code compiled for a kind runs on its engine only,
-    and the two memory settings share compiled artifacts (`cache`)."""
+    """What an engine's stores may be limited by, and how their instances are allocated.
+    `interruptible`: epoch interruption (a timeout); `memory_limited`: linear memories from
+    kvredis's creator, which sees a growth the limit refuses (`memory_creator`); `pooled`:
+    instances from a pool of slots that stay mapped (`instance_pool`), for stores that live
+    for one request. Code compiled for a kind runs on its engine only; the memory and pool
+    settings do not change the code, so they share compiled artifacts (`cache`)."""
 
     interruptible: bool = False
     memory_limited: bool = False
+    pooled: bool = False
 
     @staticmethod
     def of(timeout_s: float | None, max_memory_bytes: int | None) -> EngineKind:
         """The kind a guest with these limits runs on."""
         return EngineKind(timeout_s is not None, max_memory_bytes is not None)
+
+    def with_pool(self) -> EngineKind:
+        """This kind with pooled instances. A memory-limited kind keeps kvredis's own
+        memories, which the pool would bypass (a refused growth would go unreported)."""
+        return self if self.memory_limited else replace(self, pooled=True)
 
 
 PLAIN = EngineKind()
@@ -60,6 +68,8 @@ def engine(kind: EngineKind = PLAIN) -> Engine:
             config.epoch_interruption = kind.interruptible
             if kind.memory_limited:
                 memory_creator.install(config)
+            if kind.pooled:
+                instance_pool.use_pool(config)
             found = _engines[kind] = Engine(config)
         return found
 

@@ -128,6 +128,12 @@ def incoming_handler_export(info: ComponentInfo) -> str:
     )
 
 
+def handler_engine_kind(settings: GuestSettings) -> EngineKind:
+    """The engine an HTTP handler's instances run on: that of their limits, with instances
+    from the pool, since each lives for one request (`instance_pool`)."""
+    return settings.engine_kind.with_pool()
+
+
 @dataclass
 class HttpHandler:
     """A component prepared to serve HTTP requests, each with a fresh instance."""
@@ -142,9 +148,8 @@ class HttpHandler:
 
     def __post_init__(self) -> None:
         self.export = incoming_handler_export(self.info)
-        # A guest runs on the engine of its limits; `component` must have been compiled for
-        # the same kind (`load_component(..., kind=...)`).
-        self.kind = self.settings.engine_kind
+        # `component` must have been compiled for this kind (`load_component(..., kind=...)`).
+        self.kind = handler_engine_kind(self.settings)
         self.linker = linker_for(engine(self.kind), self.info)
         from kvredis.wasi.http.client import HttpClient  # noqa: PLC0415 - httpx on demand
 

@@ -24,9 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from kvredis.errors import GuestTimeout, KvredisError
+from kvredis.errors import ConfigError, GuestTimeout, KvredisError
 from kvredis.runtime.http_handler import Exchange, HttpHandler, RequestHead, ResponseHead
-from kvredis.serve.defaults import default_concurrency
+from kvredis.serve.defaults import MAX_CONCURRENCY, default_concurrency
 from kvredis.wasi.http.errors import HttpErrorCode
 from kvredis.wasi.http.syntax import is_field_value, is_token
 
@@ -73,8 +73,8 @@ class AsgiApp:
     ) -> None:
         self.handler = handler
         self.concurrency = concurrency or default_concurrency()
-        if self.concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
+        if not 1 <= self.concurrency <= MAX_CONCURRENCY:
+            raise ConfigError(f"concurrency must be from 1 to {MAX_CONCURRENCY}")
         self.max_body_size = max_body_size
         self.access_log = access_log
         # Each admitted request uses at most two threads: its guest and its body feeder.
@@ -121,18 +121,22 @@ class AsgiApp:
         started = time.perf_counter()
         method = str(scope.get("method", "?"))
         path = _shown_path(scope)
+
+        def completed(outcome: _Outcome) -> None:
+            """The response is complete: its log line (the instance may still be ending)."""
+            if self.access_log is not None:
+                elapsed = (time.perf_counter() - started) * 1000
+                note = f" ({outcome.note})" if outcome.note else ""
+                self.access_log(f"{method} {path} {outcome.status} {elapsed:.1f} ms{note}")
+
         try:
             head = self._admit(scope)
             trailers = TRAILERS in (scope.get("extensions") or {})
             async with self._slots_for_loop():
-                outcome = await self._exchange(head, receive, send, trailers)
+                await self._exchange(head, receive, send, trailers, completed)
         except Rejected as rejected:
             await _answer(send, rejected.status, rejected.reason)
-            outcome = _Outcome(rejected.status, rejected.reason)
-        if self.access_log is not None:
-            elapsed = (time.perf_counter() - started) * 1000
-            note = f" ({outcome.note})" if outcome.note else ""
-            self.access_log(f"{method} {path} {outcome.status} {elapsed:.1f} ms{note}")
+            completed(_Outcome(rejected.status, rejected.reason))
 
     def _admit(self, scope: Scope) -> RequestHead:
         """The head the guest will see, or `Rejected` before any guest runs."""
@@ -144,8 +148,16 @@ class AsgiApp:
         return head
 
     async def _exchange(
-        self, head: RequestHead, receive: Receive, send: Send, trailers: bool
-    ) -> _Outcome:
+        self,
+        head: RequestHead,
+        receive: Receive,
+        send: Send,
+        trailers: bool,
+        completed: Callable[[_Outcome], None],
+    ) -> None:
+        """Run the guest on a worker thread and send what it answers; `completed` is told
+        once the response is complete, before the instance is torn down (which returns its
+        pool slot)."""
         loop = asyncio.get_running_loop()
         exchange = self.handler.start(head)
         settled = asyncio.Event()
@@ -169,8 +181,8 @@ class AsgiApp:
                 # Settled, or the client left (the guest was interrupted and ends soon).
                 await asyncio.wait({answered, guest}, return_when=asyncio.FIRST_COMPLETED)
                 outcome = await self._respond(exchange, send, trailers)
+            completed(outcome)
             await guest
-            return outcome
         finally:
             answered.cancel()
             feeder.cancel()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kvredis.errors import ConfigError
-from kvredis.runtime.http_handler import GuestSettings, HttpHandler
+from kvredis.runtime.http_handler import GuestSettings, HttpHandler, handler_engine_kind
 from kvredis.serve.asgi import AsgiApp
 from kvredis.wasi.filesystem.preopens import Preopen
 
@@ -46,13 +46,12 @@ def http_handler(
 ) -> HttpHandler:
     """`component` ready to answer HTTP requests; `ComponentLoadError` naming its exports
     when it does not export `wasi:http/incoming-handler`."""
+    settings = guest_settings(component, env, dirs)
     return HttpHandler(
-        # Compiled for the engine kind of the host's limits (epoch interruption with a
-        # timeout), as HttpHandler picks its engine from the same timeout.
-        component.compiled_for(component.host.limits),
+        component.compiled_for(handler_engine_kind(settings)),
         component.info,
         component.host.core,
-        guest_settings(component, env, dirs),
+        settings,
         component.name,
         component.host.services,
     )

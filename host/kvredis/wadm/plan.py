@@ -20,6 +20,7 @@ from kvredis.backend.settings import ConnectionSettings
 from kvredis.backend.urls import UrlError, check_url, redact
 from kvredis.errors import ConfigError
 from kvredis.layout import DEFAULT_TEMPLATE
+from kvredis.serve.defaults import MAX_CONCURRENCY
 from kvredis.wadm.manifest import Entry, Link, Manifest, NamedConfig, SecretRef, Settings
 
 # The provider's name of the Redis URL setting, which it looks up ignoring case.
@@ -239,7 +240,9 @@ class _Planner:
         if len(entry.scalers) > 1:
             self.problems.append(f"{item}: more than one scaler")
         elif entry.scalers:
-            concurrency = entry.scalers[0].instances
+            # wasmCloud's instances are the most that run at once: here, guests at once,
+            # up to what one process's instance pool holds.
+            concurrency = min(entry.scalers[0].instances, MAX_CONCURRENCY)
             if concurrency == 0:
                 self.problems.append(f"{item}: {entry.scalers[0].kind} of 0 instances runs nothing")
         planned = PlannedComponent(

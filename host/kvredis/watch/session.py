@@ -141,7 +141,7 @@ def start_watch(
             ) from None
         by_url.setdefault(host.bucket_url(spec.bucket), []).append(spec)
     guest = WatcherGuest(
-        component.compiled_for(host.limits),
+        component.compiled_for(host.limits.engine_kind),
         component.info,
         core,
         guest_settings(component, env, dirs),
