@@ -18,6 +18,7 @@ import httpx
 import pytest
 import redis
 
+import kvredis
 import servers
 from clikit import LineReader, error_line, finish, server_processes, start_kvredis
 from support import KVREDIS, kvredis_env, run_kvredis
@@ -348,6 +349,24 @@ def test_a_component_without_an_http_export_is_refused(cli_wasm: Path, tmp_path:
 @pytest.mark.parametrize("addr", ["8000", "localhost:", "host:99999"])
 def test_a_bad_addr_is_a_usage_error(addr: str, cli_wasm: Path, tmp_path: Path) -> None:
     assert f"--addr {addr}: expected HOST:PORT" in refusal(tmp_path, "--addr", addr, cli_wasm)
+
+
+def test_the_most_guests_concurrency_allows_are_alive_at_once_and_all_answer(
+    app_guest: Callable[[str], Path], server: servers.ServerProcess, tmp_path: Path
+) -> None:
+    """`--concurrency` at its maximum, each guest keeping its instance (from the pool) for
+    a second and a half: every one of them answers."""
+    count = kvredis.MAX_CONCURRENCY
+    wasm = app_guest("http-faults")
+    args = ("--redis-url", server.url, "--concurrency", str(count), wasm)
+    with (
+        serving(*args, cwd=tmp_path) as (url, _log),
+        httpx.Client(base_url=url, limits=httpx.Limits(max_connections=count), timeout=120) as c,
+        ThreadPoolExecutor(count) as pool,
+    ):
+        answers = list(pool.map(lambda _: c.get("/drip?n=1&ms=1500"), range(count)))
+    assert [a.status_code for a in answers] == [200] * count
+    assert {a.text for a in answers} == {"line 0\n"}
 
 
 @pytest.mark.parametrize("count", ["0", "501"])

@@ -1,9 +1,10 @@
-"""The HTTP rows of `make bench`: the counter example (examples/http-counter) served by
-`kvredis serve` (Redis behind it: the embedded server), in one process and with one worker
-process per core, and by `wasmtime serve -S keyvalue` (wasmtime's in-memory keyvalue, which
-opens only the bucket "": hence `?bucket=`), each under the same keep-alive load from `wrk`;
-and where one request's time goes in kvredis (instantiation, the rest of the guest with its
-WASI calls, the Redis round trip).
+"""The HTTP rows of `make bench`: two HTTP counters, the example built by componentize-py
+(examples/http-counter) and its componentize-js twin (guest_tests/apps/http-counter-js),
+each served by `kvredis serve` (Redis behind it: the embedded server), in one process and
+with one worker process per core, and by `wasmtime serve -S keyvalue` (wasmtime's in-memory
+keyvalue, which opens only the bucket "": hence `?bucket=`), all under the same keep-alive
+load from `wrk`; and where one request's time goes in kvredis (instantiation, the rest of the
+guest with its WASI calls, the Redis round trip).
 
 All servers run at once and are measured in turns, round after round, so that other work on
 the machine weighs on each alike; each ratio is taken within one round. CPU time per request
@@ -30,13 +31,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 import guests
+import jsguests
 
 ROOT = Path(__file__).resolve().parent.parent
 KVREDIS = Path(sys.executable).parent / "kvredis"
@@ -45,6 +47,11 @@ CONNECTIONS = 4
 READY_S = 120.0
 ROUNDS = 5
 WASMTIME = "wasmtime serve (memory)"
+# The counters measured: name -> how to build it (cached by content).
+GUESTS: dict[str, Callable[[], Path]] = {
+    "componentize-py": lambda: guests.build_example("http-counter"),
+    "componentize-js": lambda: jsguests.build_app("http-counter-js", ROOT / "build" / "guests"),
+}
 
 
 @dataclass
@@ -62,6 +69,7 @@ class Load:
     name: str
     pid: int
     url: str
+    guest: str = ""
     rounds: list[Round] = field(default_factory=list)
 
     def median(self, pick: str) -> float:
@@ -229,24 +237,30 @@ def measure(seconds: int, rounds: int = ROUNDS) -> tuple[list[Load], dict[str, f
     wrk takes no fractions)."""
     if shutil.which("wrk") is None:
         raise SystemExit("bench_http: wrk is not installed (Debian: apt-get install wrk)")
-    wasm = guests.build_example("http-counter")
+    built = {name: build() for name, build in GUESTS.items()}
     workers = str(os.cpu_count() or 1)
+    binary = wasmtime_binary()
+    loads: list[Load] = []
     with contextlib.ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kvredis-bench-")))
         print("starting the servers...", file=sys.stderr)
-        loads = [
-            stack.enter_context(kvredis_serve(wasm, work / "one")),
-            stack.enter_context(kvredis_serve(wasm, work / "workers", ["--workers", workers])),
-        ]
-        binary = wasmtime_binary()
-        if binary is not None:
-            loads.append(stack.enter_context(wasmtime_serve(binary, wasm)))
+        for guest, wasm in built.items():
+            data = work / guest
+            started = [
+                stack.enter_context(kvredis_serve(wasm, data / "one")),
+                stack.enter_context(kvredis_serve(wasm, data / "workers", ["--workers", workers])),
+            ]
+            if binary is not None:
+                started.append(stack.enter_context(wasmtime_serve(binary, wasm)))
+            for load in started:
+                load.guest = guest
+            loads += started
         for turn in range(1, rounds + 1):
             print(f"round {turn} of {rounds}...", file=sys.stderr)
             for load in loads:
                 measure_round(load, max(1, round(seconds / rounds)))
         print("measuring one request's parts...", file=sys.stderr)
-        parts = breakdown(wasm, work, 50)
+        parts = breakdown(built["componentize-py"], work, 50)
     return loads, parts
 
 
@@ -255,21 +269,21 @@ def table(loads: list[Load], parts: dict[str, float]) -> str:
     lines = [
         f"HTTP counter, {CONNECTIONS} keep-alive connections (wrk), {os.cpu_count()} cores, "
         f"medians of {rounds} interleaved rounds (min-max):",
-        "| server | requests/s | p50 ms | p99 ms | CPU ms per request | ratio to wasmtime "
-        "serve (target 0.8) |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| guest | server | requests/s | p50 ms | p99 ms | CPU ms per request | ratio to "
+        "wasmtime serve (target 0.8) |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
-    baseline = next((x for x in loads if x.name == WASMTIME), None)
     for x in loads:
+        baseline = next((b for b in loads if b.name == WASMTIME and b.guest == x.guest), None)
         low, high = x.spread("rps")
         ratio = "" if baseline is None else _ratio_text(x, baseline)
         lines.append(
-            f"| {x.name} | {x.median('rps'):.0f} ({low:.0f}-{high:.0f}) | "
+            f"| {x.guest} | {x.name} | {x.median('rps'):.0f} ({low:.0f}-{high:.0f}) | "
             f"{x.median('p50_ms'):.1f} | {x.median('p99_ms'):.1f} | {x.median('cpu_ms'):.2f} | "
             f"{ratio} |"
         )
     lines.append(
-        f"\none request in-process: {parts['request']:.2f} ms; instantiation "
+        f"\none componentize-py request in-process: {parts['request']:.2f} ms; instantiation "
         f"{parts['instantiate']:.2f} ms; Redis INCR round trip {parts['redis_incr']:.3f} ms; "
         f"the rest (guest code, WASI calls, threads) "
         f"{parts['request'] - parts['instantiate'] - parts['redis_incr']:.2f} ms"

@@ -11,8 +11,12 @@ wasmtime puts back only the pages it wrote (the kernel's page map tells which), 
 first `KEEP_RESIDENT_BYTES` of each memory, so the next instance in that slot runs without
 those faults.
 
-The pool's limits are wasmtime's defaults (those of `wasmtime serve`) except where a real
-guest needs more; wasmtime-py's `Config` has no setters for them, hence the C API.
+A slot keeps resident what its guests wrote (up to `KEEP_RESIDENT_BYTES`), so a serving
+process's memory stays at the working set of the most guests it ran at once. The compiled
+code does not depend on the allocator, so pooled engines share the compiled-code cache. The
+per-instance limits are wasmtime's defaults (those of `wasmtime serve`); the totals leave
+room for `serve.defaults.MAX_CONCURRENCY` guests of several core instances each.
+wasmtime-py's `Config` has no setters for any of this, hence the C API.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from wasmtime import _ffi as ffi
 MiB = 1 << 20
 # Resident bytes kept per memory slot: only pages a guest wrote stay resident, so a slot
 # costs what its guests touch, up to this.
-KEEP_RESIDENT_BYTES = 128 * MiB
+KEEP_RESIDENT_BYTES = 64 * MiB
 TABLE_KEEP_RESIDENT_BYTES = 1 * MiB
 # Slots for this many instances alive at once. A component is several core instances with
 # their memories and tables (a componentize-py guest: about 4 core instances); a memory
