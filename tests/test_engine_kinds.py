@@ -73,3 +73,21 @@ def test_a_host_with_a_timeout_runs_its_guests_on_the_interruptible_engine(
     assert [p.name for p in cache.iterdir()] == [
         artifact_name(cache_key(component.read_bytes(), EngineKind(interruptible=True)))
     ]
+
+
+def test_a_pooled_engine_runs_what_the_plain_engine_compiled() -> None:
+    """The pool does not change compiled code, so pooled engines share the compiled-code
+    cache with the others (`cache_key` ignores `pooled`)."""
+    plain, pooled = EngineKind(), EngineKind().with_pool()
+    assert pooled.pooled and cache_key(b"x", plain) == cache_key(b"x", pooled)
+    artifact = wasmtime.component.Component(engine(plain), WAT).serialize()
+    eng = engine(pooled)
+    store = wasmtime.Store(eng)
+    loaded = wasmtime.component.Component.deserialize(eng, artifact)
+    func = Linker(eng).instantiate(store, loaded).get_func(store, "seven")
+    assert func is not None and func(store) == 7
+
+
+def test_memory_limited_kinds_are_never_pooled() -> None:
+    limited = EngineKind(memory_limited=True)
+    assert limited.with_pool() == limited
