@@ -599,7 +599,7 @@ def main() -> int:
     if not args.no_readme and not args.quick:
         update_readme(report)
     # HTTP serving, in a module of its own (scripts/bench_http.py).
-    print(bench_http.table(*bench_http.measure(3 if args.quick else 25)))
+    print(bench_http.table(*bench_http.measure(3 if args.quick else bench_http.SECONDS)))
     return 0
 
 

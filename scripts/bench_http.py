@@ -46,6 +46,7 @@ PATH = "/hits?bucket="
 CONNECTIONS = 4
 READY_S = 120.0
 ROUNDS = 5
+SECONDS = 25  # wrk time per server, in all its rounds (make bench's default too)
 WARM_UP_S = 2
 WASMTIME = "wasmtime serve (memory)"
 # The counters measured: name -> how to build it (cached by content).
@@ -67,10 +68,10 @@ class Round:
 class Load:
     """One server's rounds."""
 
+    guest: str
     name: str
     pid: int
     url: str
-    guest: str = ""
     rounds: list[Round] = field(default_factory=list)
 
     def median(self, pick: str) -> float:
@@ -142,7 +143,9 @@ def _wait_ready(url: str) -> None:
 
 
 @contextlib.contextmanager
-def kvredis_serve(wasm: Path, data: Path, options: Sequence[str] = ()) -> Iterator[Load]:
+def kvredis_serve(
+    guest: str, wasm: Path, data: Path, options: Sequence[str] = ()
+) -> Iterator[Load]:
     process = subprocess.Popen(
         [str(KVREDIS), "serve", "--addr", "127.0.0.1:0", "--data-dir", str(data), *options,
          str(wasm)],
@@ -154,7 +157,7 @@ def kvredis_serve(wasm: Path, data: Path, options: Sequence[str] = ()) -> Iterat
         assert process.stdout is not None
         url = process.stdout.readline().split(": ", 1)[1].strip().rstrip("/")
         _wait_ready(url)
-        yield Load(" ".join(["kvredis serve", *options]) + " (Redis)", process.pid, url)
+        yield Load(guest, " ".join(["kvredis serve", *options]) + " (Redis)", process.pid, url)
     finally:
         process.terminate()
         process.wait(60)
@@ -172,7 +175,7 @@ def wasmtime_binary() -> Path | None:
 
 
 @contextlib.contextmanager
-def wasmtime_serve(binary: Path, wasm: Path) -> Iterator[Load]:
+def wasmtime_serve(binary: Path, guest: str, wasm: Path) -> Iterator[Load]:
     url = f"http://127.0.0.1:{_free_port()}"
     process = subprocess.Popen(
         [str(binary), "serve", "-S", "cli", "-S", "keyvalue", "--addr", url[7:], str(wasm)],
@@ -181,7 +184,7 @@ def wasmtime_serve(binary: Path, wasm: Path) -> Iterator[Load]:
     )
     try:
         _wait_ready(url)
-        yield Load(WASMTIME, process.pid, url)
+        yield Load(guest, WASMTIME, process.pid, url)
     finally:
         process.terminate()
         process.wait(30)
@@ -233,7 +236,7 @@ def _mean_ms(work: object, n: int) -> float:
     return (time.perf_counter() - started) * 1000 / n
 
 
-def measure(seconds: int, rounds: int = ROUNDS) -> tuple[list[Load], dict[str, float]]:
+def measure(seconds: int = SECONDS, rounds: int = ROUNDS) -> tuple[list[Load], dict[str, float]]:
     """Each server gets about `seconds` of load in all, in `rounds` turns (whole seconds:
     wrk takes no fractions)."""
     if shutil.which("wrk") is None:
@@ -247,15 +250,11 @@ def measure(seconds: int, rounds: int = ROUNDS) -> tuple[list[Load], dict[str, f
         print("starting the servers...", file=sys.stderr)
         for guest, wasm in built.items():
             data = work / guest
-            started = [
-                stack.enter_context(kvredis_serve(wasm, data / "one")),
-                stack.enter_context(kvredis_serve(wasm, data / "workers", ["--workers", workers])),
-            ]
+            loads.append(stack.enter_context(kvredis_serve(guest, wasm, data / "one")))
+            spread = ["--workers", workers]
+            loads.append(stack.enter_context(kvredis_serve(guest, wasm, data / "workers", spread)))
             if binary is not None:
-                started.append(stack.enter_context(wasmtime_serve(binary, wasm)))
-            for load in started:
-                load.guest = guest
-            loads += started
+                loads.append(stack.enter_context(wasmtime_serve(binary, guest, wasm)))
         print("warming up...", file=sys.stderr)
         for load in loads:
             # Unrecorded: a server's first requests fill its caches (kvredis's pool slots,
@@ -305,7 +304,7 @@ def _ratio_text(load: Load, baseline: Load) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--seconds", type=int, default=25, help="wrk time per server, in all")
+    parser.add_argument("--seconds", type=int, default=SECONDS, help="wrk time per server, in all")
     parser.add_argument("--rounds", type=int, default=ROUNDS, help="turns the time is cut in")
     args = parser.parse_args()
     print(table(*measure(args.seconds, args.rounds)))

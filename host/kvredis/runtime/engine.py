@@ -47,7 +47,8 @@ _engine_lock = threading.Lock()
 
 def engine(kind: EngineKind = PLAIN) -> Engine:
     """The process-wide engine of one kind: epoch interruption on for guests with a timeout,
-    kvredis's memory creator for guests with a memory limit, plain for the others.
+    kvredis's memory creator for guests with a memory limit, the instance pool for stores
+    that live for one request (`instance_pool`), plain for the others.
 
     Epoch interruption compiles a check of the deadline into every function entry and loop
     of the guest, and those checks cost guests built by toolchains real time (make bench's
